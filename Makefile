@@ -1,0 +1,44 @@
+# A thin front over CMake (the project builds with plain `cmake` or `cmake --preset` too).
+#   make run         set up what is missing, build, run the default experiment (quickstart run card)
+#   make test        set up what is missing, build, run the test suite through ctest
+#   make test-slow   the slow statistical tests (ctest label "slow")
+#   make sanitize    build and test with ASan+UBSan in build-sanitize/
+#   make bench       build the benchmarks (run them from build/bench/)
+BUILD ?= build
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+CARD  ?= experiments/runcards/quickstart.toml
+CMAKE_ARGS ?=
+
+.PHONY: all setup configure build run test test-slow sanitize bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh $(BUILD)
+
+# deps.env (written by setup) names the LibTorch prefix; CMake remembers it after the first configure.
+configure: setup
+	@. $(BUILD)/deps.env && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_PREFIX_PATH="$$TORCH_PREFIX;$${LATFLOW_DEPS_PREFIX:+$$LATFLOW_DEPS_PREFIX/usr}" \
+	  -DLATFLOW_PYTHON="$$LATFLOW_PYTHON" $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@$(BUILD)/latflow run $(CARD)
+
+test: build
+	@cd $(BUILD) && ctest -LE 'slow' --output-on-failure -j $(JOBS)
+
+test-slow: build
+	@cd $(BUILD) && ctest -L slow --output-on-failure
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build-sanitize \
+	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATFLOW_SANITIZE=ON -DLATFLOW_PCH=OFF" test
+
+bench: build
+
+clean:
+	@rm -rf $(BUILD)

@@ -1,0 +1,35 @@
+# Finds every dependency and defines:
+#   TORCH_LIBRARIES, LATFLOW_HAS_CUDA   LibTorch (and whether it was built with CUDA)
+#   latflow_deps                        an interface target with the header/library deps used privately
+#   LATFLOW_WARNINGS                    the warning flags for the project's own code
+#
+# Where they come from is set up by scripts/setup.sh; on hosts without root see docs/install.md.
+
+find_package(Torch 2 REQUIRED)
+# Torch's flags carry the C++ ABI define; they must reach every target that includes torch headers.
+string(APPEND CMAKE_CXX_FLAGS " ${TORCH_CXX_FLAGS}")
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
+  set(LATFLOW_HAS_CUDA ON)
+else()
+  set(LATFLOW_HAS_CUDA OFF)
+endif()
+message(STATUS "latflow: LibTorch ${Torch_VERSION}, CUDA build: ${LATFLOW_HAS_CUDA}")
+
+find_package(Boost 1.71 REQUIRED)          # header-only: Boost.Odeint
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
+
+add_library(latflow_deps INTERFACE)
+target_link_libraries(latflow_deps INTERFACE
+  Boost::boost Eigen3::Eigen tomlplusplus::tomlplusplus CLI11::CLI11 PkgConfig::FFTW3)
+
+set(LATFLOW_WARNINGS -Wall -Wextra)
+
+if(LATFLOW_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
