@@ -1,0 +1,32 @@
+#pragma once
+// The commands of the `latflow` CLI, each a function of its parsed arguments. They share the run-card
+// plumbing of experiments/session.hpp and print human-readable output on `out` (JSON with --json).
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace latflow::cli {
+
+/// Options every command accepts (also written as run-card keys: run.device, run.seed, ...).
+struct GlobalOptions {
+  std::string device;             ///< --device (empty: from the card)
+  long long threads = -1;         ///< --threads (-1: from the card)
+  long long seed = -1;            ///< --seed (-1: from the card)
+  std::string out;                ///< --out (empty: from the card)
+  bool force = false;             ///< --force
+  std::vector<std::string> sets;  ///< --set section.key=value ...
+  /// The --set list with the global options appended as run-card overrides.
+  std::vector<std::string> overrides() const;
+};
+
+int cmd_list(std::ostream& out);
+int cmd_config_show(const std::string& card, const GlobalOptions& g, std::ostream& out);
+int cmd_hmc(const std::string& card, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err);
+int cmd_train(const std::string& card, const GlobalOptions& g, bool resume, std::ostream& out, std::ostream& err);
+int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bool json, std::ostream& out,
+             std::ostream& err);
+int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, const std::string& file,
+               std::ostream& out, std::ostream& err);
+int cmd_run(const std::string& card, const GlobalOptions& g, std::ostream& out, std::ostream& err);
+
+}  // namespace latflow::cli

@@ -1,0 +1,37 @@
+#include "experiments/plotting.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/version.hpp"
+
+namespace latflow {
+
+namespace {
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+}  // namespace
+
+std::string plot_run(const std::string& dir, const std::string& script, std::ostream& err) {
+  const char* env_python = std::getenv("LATFLOW_PYTHON");
+  const char* env_plots = std::getenv("LATFLOW_PLOTS_DIR");
+  std::string python = env_python && *env_python ? env_python : kPlotPython;
+  if (python.empty()) python = "python3";
+  const std::string plots = env_plots && *env_plots ? env_plots : kPlotsDir;
+  const std::string path = plots + "/" + script + ".py";
+  if (!std::filesystem::exists(path)) {
+    err << "warning: plot skipped: " << path << " not found (set LATFLOW_PLOTS_DIR)\n";
+    return "";
+  }
+  const std::string cmd = shell_quote(python) + " " + shell_quote(path) + " " + shell_quote(dir);
+  if (std::system(cmd.c_str()) != 0) {
+    err << "warning: plot skipped: `" << cmd << "` failed (is matplotlib installed? scripts/setup.sh installs it)\n";
+    return "";
+  }
+  return dir + "/" + script + ".png";
+}
+
+}  // namespace latflow

@@ -1,0 +1,21 @@
+#pragma once
+// Human-readable summaries shared by the commands: "value ± error" and observable tables.
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace latflow {
+
+/// "0.7421 ± 0.0035": the value rounded to the error's second significant digit.
+std::string format_estimate(double value, double error);
+/// The same for a {"value", "error"} JSON object.
+std::string format_estimate(const nlohmann::json& estimate);
+
+/// Prints the scalar observables of an observables JSON object, one per line.
+void print_observables(std::ostream& out, const nlohmann::json& observables, const std::string& indent = "  ");
+
+/// Signs of disagreement between two {"value","error"} estimates: |a - b| / sqrt(ea^2 + eb^2).
+double pull(const nlohmann::json& a, const nlohmann::json& b);
+
+}  // namespace latflow

@@ -1,0 +1,295 @@
+#include "experiments/runcard.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "lattice/presets.hpp"
+
+namespace latflow {
+
+namespace {
+
+const KeySpec* find_spec(const std::string& key) {
+  for (const auto& s : runcard_schema())
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> all_keys() {
+  std::vector<std::string> keys;
+  for (const auto& s : runcard_schema()) keys.push_back(s.key);
+  return keys;
+}
+
+std::vector<std::string> all_sections() {
+  std::vector<std::string> out;
+  for (const auto& s : runcard_schema()) {
+    const std::string sec = s.key.substr(0, s.key.find('.'));
+    if (out.empty() || out.back() != sec) out.push_back(sec);
+  }
+  return out;
+}
+
+[[noreturn]] void unknown_key(const std::string& key, const std::string& where) {
+  const auto dot = key.find('.');
+  const auto sections = all_sections();
+  const std::string sec = key.substr(0, dot);
+  if (dot == std::string::npos)
+    throw ConfigError(where + "'" + key + "' is not a run-card key; keys are written section.key" +
+                      text::did_you_mean(key, all_keys()));
+  bool known_section = false;
+  for (const auto& s : sections) known_section |= (s == sec);
+  if (!known_section)
+    throw ConfigError(where + "unknown section [" + sec + "]" + text::did_you_mean(sec, sections) +
+                      "; sections: " + text::quoted_list(sections));
+  std::vector<std::string> in_section;
+  for (const auto& k : all_keys())
+    if (k.rfind(sec + ".", 0) == 0) in_section.push_back(k);
+  std::string hint = text::did_you_mean(key, in_section);
+  if (hint.empty()) hint = text::did_you_mean(key, all_keys());
+  throw ConfigError(where + "unknown key '" + key + "'" + hint + "; keys of [" + sec +
+                    "]: " + text::quoted_list(in_section));
+}
+
+/// The schema's type for a key, from its default (keys without one are numbers).
+ConfigValue typed_like(const KeySpec& spec) {
+  return spec.fallback ? *spec.fallback : ConfigValue(0.0);
+}
+
+/// Converts a TOML node to the key's type, or throws naming the key and both types.
+ConfigValue from_toml(const KeySpec& spec, const toml::node& node, const std::string& where) {
+  const ConfigValue want = typed_like(spec);
+  auto wrong = [&](const std::string& got) -> ConfigError {
+    return ConfigError(where + "'" + spec.key + "' must be a " + type_name(want) + ", got " + got);
+  };
+  switch (want.index()) {
+    case 0:
+      if (auto v = node.value_exact<bool>()) return *v;
+      break;
+    case 1:
+      if (auto v = node.value_exact<std::int64_t>()) return *v;
+      if (auto v = node.value_exact<double>())
+        throw wrong("the non-integer " + to_toml_literal(*v));
+      break;
+    case 2:
+      if (auto v = node.value_exact<double>()) return *v;
+      if (auto v = node.value_exact<std::int64_t>()) return static_cast<double>(*v);
+      break;
+    case 3:
+      if (auto v = node.value_exact<std::string>()) return *v;
+      break;
+  }
+  std::ostringstream got;
+  got << "a " << node.type() << " (" << node << ")";
+  throw wrong(got.str());
+}
+
+/// Reads a --set value with the key's type.
+ConfigValue from_text(const KeySpec& spec, const std::string& text) {
+  const ConfigValue want = typed_like(spec);
+  const std::string where = "--set " + spec.key + "=" + text + ": ";
+  switch (want.index()) {
+    case 0:
+      if (text == "true") return true;
+      if (text == "false") return false;
+      throw ConfigError(where + "expected true or false");
+    case 1: {
+      errno = 0;
+      char* end = nullptr;
+      const long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno == ERANGE)
+        throw ConfigError(where + "expected an integer");
+      return static_cast<std::int64_t>(v);
+    }
+    case 2: {
+      errno = 0;
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || errno == ERANGE)
+        throw ConfigError(where + "expected a number");
+      return v;
+    }
+    default: {
+      std::string s = text;
+      if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
+        s = s.substr(1, s.size() - 2);
+      return s;
+    }
+  }
+}
+
+bool condition_holds(const std::string& cond, const Config& c) {
+  if (cond.empty()) return true;
+  const auto eq = cond.find('=');
+  const std::string key = cond.substr(0, eq), value = cond.substr(eq + 1);
+  return c.has(key) && c.get<std::string>(key) == value;
+}
+
+void check_value(const KeySpec& spec, const ConfigValue& v) {
+  const std::string name = "'" + spec.key + "' = " + to_toml_literal(v);
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    if (spec.choices) {
+      const auto allowed = spec.choices();
+      bool ok = false;
+      for (const auto& a : allowed) ok |= (a == *s);
+      if (!ok)
+        throw ConfigError(name + " is not allowed" + text::did_you_mean(*s, allowed) +
+                          "; allowed: " + text::quoted_list(allowed));
+    }
+    return;
+  }
+  double x = 0;
+  if (const auto* p = std::get_if<double>(&v)) x = *p;
+  else if (const auto* q = std::get_if<std::int64_t>(&v)) x = static_cast<double>(*q);
+  else return;
+  if (!std::isfinite(x)) throw ConfigError(name + " is not a finite number");
+  const bool low = spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min);
+  if (low || x > spec.max) {
+    std::ostringstream allowed;
+    const bool is_int = std::holds_alternative<std::int64_t>(v);
+    auto fmt = [&](double b) {
+      return is_int ? std::to_string(static_cast<long long>(b)) : to_toml_literal(b);
+    };
+    if (spec.max >= 1e300) allowed << (spec.min_exclusive ? "> " : ">= ") << fmt(spec.min);
+    else if (spec.min <= -1e300) allowed << "<= " << fmt(spec.max);
+    else allowed << "in " << (spec.min_exclusive ? "(" : "[") << fmt(spec.min) << ", " << fmt(spec.max) << "]";
+    throw ConfigError(name + " is out of range; allowed: " + allowed.str());
+  }
+}
+
+/// Cross-key rules that one key's spec cannot express.
+void check_consistency(const RunCard& card) {
+  const Config& c = card.config;
+  if (c.get<std::int64_t>("lattice.T") == 1)
+    throw ConfigError("'lattice.T' = 1 is out of range; allowed: 0 (meaning T = L) or >= 2");
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, ConfigValue>> parse_overrides(const std::vector<std::string>& sets) {
+  std::vector<std::pair<std::string, ConfigValue>> out;
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError("--set '" + s + "' is not of the form section.key=value");
+    const std::string key = s.substr(0, eq);
+    const KeySpec* spec = find_spec(key);
+    if (!spec) unknown_key(key, "--set: ");
+    out.emplace_back(key, from_text(*spec, s.substr(eq + 1)));
+  }
+  return out;
+}
+
+RunCard parse_runcard(const std::string& toml_text, const std::string& source,
+                      const std::vector<std::string>& sets) {
+  const std::string where = source.empty() ? "" : source + ": ";
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw ConfigError(where + "TOML syntax error at line " + std::to_string(b.line) + ", column " +
+                      std::to_string(b.column) + ": " + std::string(e.description()));
+  }
+
+  RunCard card;
+  card.source = source;
+  std::vector<std::pair<std::string, ConfigValue>> given;
+  for (const auto& [sec_key, sec_node] : table) {
+    const std::string sec(sec_key.str());
+    const auto* sec_table = sec_node.as_table();
+    if (!sec_table) {
+      if (!find_spec(sec)) unknown_key(sec, where);
+      throw ConfigError(where + "'" + sec + "' must be inside a [section]");
+    }
+    for (const auto& [k, node] : *sec_table) {
+      const std::string key = sec + "." + std::string(k.str());
+      const KeySpec* spec = find_spec(key);
+      if (!spec) unknown_key(key, where);
+      given.emplace_back(key, from_toml(*spec, node, where));
+    }
+  }
+  for (auto& kv : parse_overrides(sets)) given.push_back(std::move(kv));
+
+  // Defaults, then the preset, then what the user wrote.
+  for (const auto& s : runcard_schema())
+    if (s.fallback) card.config.set(s.key, *s.fallback);
+  for (const auto& [key, value] : given) {
+    card.config.set(key, value);
+    card.explicit_keys.insert(key);
+  }
+  const std::string preset = card.config.get<std::string>("lattice.preset");
+  if (!preset.empty()) {
+    check_value(*find_spec("lattice.preset"), preset);
+    const Phi4Preset& p = phi4_preset(preset);
+    const std::pair<const char*, ConfigValue> fill[] = {
+        {"lattice.L", p.L}, {"lattice.m2", p.m2}, {"lattice.lambda", p.lambda}};
+    for (const auto& [key, value] : fill)
+      if (!card.explicit_keys.count(key)) card.config.set(key, value);
+  }
+
+  // Keys that belong to another convention (or model) are errors when given, absent otherwise.
+  for (const auto& s : runcard_schema()) {
+    const bool applies = condition_holds(s.only_with, card.config);
+    if (!applies) {
+      if (card.explicit_keys.count(s.key)) {
+        const auto eq = s.only_with.find('=');
+        const std::string ckey = s.only_with.substr(0, eq);
+        throw ConfigError(where + "'" + s.key + "' is used only with " + ckey + " = \"" +
+                          s.only_with.substr(eq + 1) + "\" (this card has " + ckey + " = \"" +
+                          card.config.get<std::string>(ckey) + "\")");
+      }
+      card.config.erase(s.key);
+      continue;
+    }
+    if (!card.config.has(s.key))
+      throw ConfigError(where + "'" + s.key + "' is required" +
+                        (s.only_with.empty() ? std::string() : " with " + s.only_with) + " (" + s.doc + ")");
+    try {
+      check_value(s, card.config.values().at(s.key));
+    } catch (const ConfigError& e) {
+      throw ConfigError(where + e.what());
+    }
+  }
+  try {
+    check_consistency(card);
+  } catch (const ConfigError& e) {
+    throw ConfigError(where + e.what());
+  }
+  return card;
+}
+
+RunCard load_runcard(const std::string& path, const std::vector<std::string>& sets) {
+  std::ifstream in(path);
+  if (!in) throw UserError("cannot read run card '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_runcard(ss.str(), path, sets);
+}
+
+std::string RunCard::to_toml(bool with_docs) const {
+  std::ostringstream os;
+  std::string section;
+  for (const auto& s : runcard_schema()) {
+    if (!config.has(s.key)) continue;
+    const auto dot = s.key.find('.');
+    const std::string sec = s.key.substr(0, dot);
+    if (sec != section) {
+      os << (section.empty() ? "" : "\n") << "[" << sec << "]\n";
+      section = sec;
+    }
+    std::string line = s.key.substr(dot + 1) + " = " + to_toml_literal(config.values().at(s.key));
+    if (with_docs) line += std::string(line.size() < 34 ? 34 - line.size() : 1, ' ') + "# " + s.doc;
+    os << line << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace latflow

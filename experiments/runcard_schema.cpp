@@ -1,0 +1,151 @@
+// The run-card schema: every key a run card may hold. A component that needs a new setting adds one line
+// here (key, default, doc, range or choices); validation, `config show` and the docs follow from it.
+#include <limits>
+
+#include "experiments/runcard.hpp"
+#include "flows/registry.hpp"
+#include "lattice/presets.hpp"
+#include "lattice/registry.hpp"
+#include "odes/registry.hpp"
+#include "operators/registry.hpp"
+#include "train/registry.hpp"
+
+namespace latflow {
+
+namespace {
+
+constexpr double kInf = 1e300;
+
+template <class R>
+std::function<std::vector<std::string>()> names_of(const R& (*registry)()) {
+  return [registry] { return registry().names(); };
+}
+std::function<std::vector<std::string>()> fixed(std::vector<std::string> names) {
+  return [names] { return names; };
+}
+std::function<std::vector<std::string>()> preset_names() {
+  return [] {
+    std::vector<std::string> out{""};
+    for (const auto& p : phi4_presets()) out.push_back(p.name);
+    return out;
+  };
+}
+
+KeySpec num(std::string key, double def, std::string doc, double min = -kInf, double max = kInf,
+            bool min_exclusive = false) {
+  return {std::move(key), ConfigValue(def), std::move(doc), min, max, min_exclusive, {}, {}};
+}
+KeySpec integer(std::string key, std::int64_t def, std::string doc, double min, double max = kInf) {
+  return {std::move(key), ConfigValue(def), std::move(doc), min, max, false, {}, {}};
+}
+KeySpec str(std::string key, std::string def, std::string doc,
+            std::function<std::vector<std::string>()> choices = {}) {
+  return {std::move(key), ConfigValue(std::move(def)), std::move(doc), -kInf, kInf, false,
+          std::move(choices), {}};
+}
+KeySpec flag(std::string key, bool def, std::string doc) {
+  return {std::move(key), ConfigValue(def), std::move(doc), -kInf, kInf, false, {}, {}};
+}
+/// A coupling of a non-canonical convention: required with that convention, forbidden otherwise.
+KeySpec coupling(std::string key, std::string convention, std::string doc, double min = -kInf,
+                 bool min_exclusive = false) {
+  return {std::move(key), std::nullopt, std::move(doc), min, kInf, min_exclusive, {},
+          "lattice.convention=" + std::move(convention)};
+}
+KeySpec only_with(KeySpec spec, std::string condition) {
+  spec.only_with = std::move(condition);
+  return spec;
+}
+
+std::vector<KeySpec> build_schema() {
+  return {
+      // ---- the lattice and the target theory
+      str("lattice.preset", "", "named parameter point filling L, m2, lambda (latflow list)", preset_names()),
+      integer("lattice.L", 8, "spatial extent L", 2, 4096),
+      integer("lattice.T", 0, "temporal extent T; 0 means T = L", 0, 4096),
+      str("lattice.action", "phi4", "target action", names_of(&action_registry)),
+      str("lattice.convention", "canonical", "coupling convention of this card",
+          fixed({"canonical", "hopping", "beta", "continuum"})),
+      only_with(num("lattice.m2", -4.0, "m^2 of S = sum[(d phi)^2 + m^2 phi^2 + lambda phi^4]"),
+                "lattice.convention=canonical"),
+      only_with(num("lattice.lambda", 6.008, "lambda of the canonical action", 0.0),
+                "lattice.convention=canonical"),
+      coupling("lattice.kappa", "hopping", "hopping parameter kappa", 0.0, true),
+      coupling("lattice.lambda_tilde", "hopping", "quartic coupling of the hopping form", 0.0),
+      coupling("lattice.beta", "beta", "beta of Del Debbio et al.'s form", 0.0, true),
+      coupling("lattice.lambda_beta", "beta", "quartic coupling of the beta form", 0.0),
+      coupling("lattice.mu0_sq", "continuum", "mu0^2 of 1/2 (d chi)^2 + 1/2 mu0^2 chi^2 + lambda0/4 chi^4"),
+      coupling("lattice.lambda0", "continuum", "lambda0 of the continuum-normalised form", 0.0),
+
+      // ---- the model
+      str("model.type", "operator_cnf", "flow family", names_of(&flow_registry)),
+      str("model.dtype", "float32", "floating-point precision of the model", fixed({"float32", "float64"})),
+      str("model.prior", "free", "base distribution", names_of(&prior_registry)),
+      only_with(num("model.prior_m2", 1.0, "mass^2 m0^2 of the free-theory base distribution", 0.0, kInf, true),
+                "model.prior=free"),
+      only_with(str("model.operator", "spectral", "neural operator of the CNF", names_of(&operator_registry)),
+                "model.type=operator_cnf"),
+      only_with(integer("model.channels", 8, "feature channels F of the operator", 1, 4096), "model.type=operator_cnf"),
+      only_with(integer("model.frequencies", 8, "learnable sine frequencies of the pointwise features", 1, 4096),
+                "model.type=operator_cnf"),
+      only_with(integer("model.kernel_modes", 6, "basis functions of momentum per kernel", 1, 256),
+                "model.type=operator_cnf"),
+      only_with(integer("model.time_modes", 2, "Fourier modes of the time dependence", 0, 256),
+                "model.type=operator_cnf"),
+      only_with(integer("model.kernel_radius", 2, "range R of the local operator's kernel", 1, 64),
+                "model.operator=local"),
+
+      // ---- the ODE solver of the CNF
+      str("solver.method", "rk4", "ODE stepper", names_of(&stepper_registry)),
+      integer("solver.steps", 20, "fixed steps on [0, 1] (initial guess for adaptive steppers)", 1, 1e6),
+      num("solver.rtol", 1e-5, "relative tolerance of adaptive steppers", 0.0, 1.0, true),
+      num("solver.atol", 1e-7, "absolute tolerance of adaptive steppers", 0.0, kInf, true),
+      str("solver.gradient", "backprop", "gradient method", names_of(&gradient_method_registry)),
+
+      // ---- training
+      integer("train.steps", 1000, "optimiser steps", 0, 1e9),
+      integer("train.batch", 64, "samples per step", 1, 1e7),
+      num("train.lr", 5e-3, "Adam learning rate", 0.0, 10.0, true),
+      str("train.schedule", "cosine", "learning-rate schedule", fixed({"constant", "cosine", "exponential"})),
+      num("train.decay_rate", 0.1, "lr factor reached at the last step (exponential schedule)", 0.0, 1.0, true),
+      num("train.clip", 1.0, "gradient-norm clipping; 0 disables", 0.0),
+      str("train.estimator", "reparam", "gradient estimator of the reverse KL", names_of(&estimator_registry)),
+      integer("train.eval_every", 100, "steps between evaluations on a fresh batch; 0 disables", 0, 1e9),
+      integer("train.eval_batch", 1024, "samples of each periodic evaluation", 2, 1e7),
+      integer("train.checkpoint_every", 100, "steps between checkpoints", 1, 1e9),
+      num("train.max_seconds", 0.0, "wall-clock budget in seconds; 0 means none", 0.0),
+      num("train.target_ess", 0.0, "stop when the evaluated ESS reaches this; 0 means never", 0.0, 1.0),
+
+      // ---- evaluation
+      integer("eval.n", 4096, "samples drawn to evaluate a model", 2, 1e9),
+      integer("eval.batch", 1024, "samples per batch while evaluating", 1, 1e7),
+      integer("eval.bins", 64, "jackknife bins of error estimates", 2, 1e6),
+      flag("eval.hmc", true, "compare the reweighted observables with an HMC reference run"),
+      integer("eval.transfer_L", 0, "also evaluate zero-shot on this L (latflow run); 0 skips", 0, 4096),
+
+      // ---- the HMC reference sampler
+      integer("hmc.chains", 32, "independent chains run as one batch", 1, 1e6),
+      integer("hmc.thermalization", 500, "trajectories discarded while the step size is tuned", 0, 1e9),
+      integer("hmc.trajectories", 2000, "measured trajectories per chain", 1, 1e9),
+      num("hmc.trajectory_length", 1.0, "molecular-dynamics time per trajectory", 0.0, 1e3, true),
+      num("hmc.step_size", 0.1, "initial integrator step size", 0.0, 10.0, true),
+      num("hmc.target_acceptance", 0.8, "acceptance the step size is tuned to", 0.0, 1.0, true),
+      str("hmc.integrator", "omelyan", "molecular-dynamics integrator", fixed({"leapfrog", "omelyan"})),
+      integer("hmc.measure_every", 1, "trajectories between measurements", 1, 1e6),
+
+      // ---- where results go, and how the run is executed
+      str("output.dir", "", "run directory; empty means runs/<card name>"),
+      str("run.device", "cpu", "cpu, cuda or cuda:N (also --device)"),
+      integer("run.seed", 1, "random seed (also --seed)", 0, static_cast<double>(std::numeric_limits<std::int64_t>::max())),
+      integer("run.threads", 0, "CPU threads; 0 means LibTorch's default (also --threads)", 0, 4096),
+  };
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& runcard_schema() {
+  static const std::vector<KeySpec> schema = build_schema();
+  return schema;
+}
+
+}  // namespace latflow

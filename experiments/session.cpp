@@ -1,0 +1,44 @@
+#include "experiments/session.hpp"
+
+#include <filesystem>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "core/device.hpp"
+#include "flows/registry.hpp"
+#include "lattice/registry.hpp"
+
+namespace latflow {
+
+Lattice lattice_of(const Config& c) {
+  const std::int64_t L = c.get<std::int64_t>("lattice.L");
+  const std::int64_t T = c.get<std::int64_t>("lattice.T");
+  return {T == 0 ? L : T, L};
+}
+
+Session::Session(RunCard card_in) : card(std::move(card_in)) {
+  const Config& c = card.config;
+  device = parse_device(c.get<std::string>("run.device"));
+  dtype = parse_dtype(c.get<std::string>("model.dtype"));
+  if (const auto threads = c.get<std::int64_t>("run.threads"); threads > 0)
+    at::set_num_threads(static_cast<int>(threads));
+  torch::manual_seed(static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed")));
+  lattice = lattice_of(c);
+  action = action_registry().create(c.get<std::string>("lattice.action"), c);
+}
+
+FlowPtr Session::build_flow() const {
+  FlowPtr flow = flow_registry().create(card.config.get<std::string>("model.type"), card.config);
+  flow->to(device, dtype);
+  return flow;
+}
+
+std::string Session::run_directory() const {
+  const std::string dir = card.config.get<std::string>("output.dir");
+  if (!dir.empty()) return dir;
+  const std::string stem = card.source.empty() ? "run" : std::filesystem::path(card.source).stem().string();
+  return "runs/" + stem;
+}
+
+}  // namespace latflow

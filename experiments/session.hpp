@@ -1,0 +1,33 @@
+#pragma once
+// What every command does with a resolved run card before its own work: apply run.threads, run.seed and
+// run.device, and build the lattice, the action and the model through the registries.
+#include <string>
+
+#include <c10/core/Device.h>
+
+#include "experiments/runcard.hpp"
+#include "flows/flow.hpp"
+#include "lattice/action.hpp"
+#include "lattice/geometry.hpp"
+
+namespace latflow {
+
+struct Session {
+  RunCard card;
+  Lattice lattice;
+  ActionPtr action;
+  c10::Device device = c10::Device(c10::kCPU);
+  c10::ScalarType dtype = c10::kFloat;
+
+  /// Applies the card's threads, seed and device, and builds lattice and action.
+  explicit Session(RunCard card);
+  /// The card's model on the session's device and dtype, freshly initialised.
+  FlowPtr build_flow() const;
+  /// The run directory the card names (output.dir, or runs/<card name>).
+  std::string run_directory() const;
+};
+
+/// The lattice of a card (T = 0 means T = L).
+Lattice lattice_of(const Config& card);
+
+}  // namespace latflow

@@ -1,0 +1,37 @@
+#include "flows/registry.hpp"
+
+#include "flows/continuous_flow.hpp"
+#include "lattice/registry.hpp"
+#include "operators/registry.hpp"
+
+namespace latflow {
+
+odes::SolverOptions solver_options(const Config& card) {
+  odes::SolverOptions s;
+  s.method = card.get<std::string>("solver.method");
+  s.steps = card.get<std::int64_t>("solver.steps");
+  s.rtol = card.get<double>("solver.rtol");
+  s.atol = card.get<double>("solver.atol");
+  s.gradient = card.get<std::string>("solver.gradient");
+  return s;
+}
+
+namespace {
+FlowPtr operator_cnf(const Config& c) {
+  auto op = operator_registry().create(c.get<std::string>("model.operator"), c);
+  return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
+                                    std::make_shared<ContinuousFlowImpl>(op, solver_options(c)));
+}
+}  // namespace
+
+const Registry<FlowPtr, const Config&>& flow_registry() {
+  static const auto registry = [] {
+    Registry<FlowPtr, const Config&> r("model type");
+    r.add("operator_cnf", "continuous flow of a neural operator from the free theory (Máté & Fleuret 2024)",
+          operator_cnf);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace latflow

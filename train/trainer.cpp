@@ -1,0 +1,160 @@
+#include "train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "lattice/statistics.hpp"
+#include "train/checkpoint.hpp"
+
+namespace latflow {
+
+namespace {
+double now_seconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+std::vector<double> to_vector(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+}  // namespace
+
+TrainOptions TrainOptions::from_config(const Config& c) {
+  TrainOptions o;
+  o.steps = c.get<std::int64_t>("train.steps");
+  o.batch = c.get<std::int64_t>("train.batch");
+  o.lr = c.get<double>("train.lr");
+  o.schedule = c.get<std::string>("train.schedule");
+  o.decay_rate = c.get<double>("train.decay_rate");
+  o.clip = c.get<double>("train.clip");
+  o.eval_every = c.get<std::int64_t>("train.eval_every");
+  o.eval_batch = c.get<std::int64_t>("train.eval_batch");
+  o.checkpoint_every = c.get<std::int64_t>("train.checkpoint_every");
+  o.max_seconds = c.get<double>("train.max_seconds");
+  o.target_ess = c.get<double>("train.target_ess");
+  return o;
+}
+
+double TrainOptions::lr_at(std::int64_t step) const {
+  const double x = steps > 0 ? static_cast<double>(step) / static_cast<double>(steps) : 0.0;
+  if (schedule == "cosine") return lr * 0.5 * (1.0 + std::cos(M_PI * x));
+  if (schedule == "exponential") return lr * std::pow(decay_rate, x);
+  return lr;
+}
+
+Trainer::Trainer(FlowPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
+                 TrainOptions options, Monitor monitor)
+    : flow_(std::move(flow)),
+      action_(std::move(action)),
+      estimator_(std::move(estimator)),
+      lattice_(lattice),
+      options_(std::move(options)),
+      monitor_(std::move(monitor)),
+      optimizer_(std::make_unique<torch::optim::Adam>(flow_->parameters(),
+                                                      torch::optim::AdamOptions(options_.lr))) {}
+
+void Trainer::resume_from(const std::string& checkpoint_path) {
+  const CheckpointMeta meta = load_checkpoint(checkpoint_path, *flow_, optimizer_.get(), true);
+  step_ = meta.step;
+  seconds_ = meta.seconds;
+}
+
+nlohmann::json Trainer::evaluate(std::int64_t n) {
+  torch::NoGradGuard no_grad;
+  const Density d = flow_->sample(n, lattice_);
+  const at::Tensor s = action_->action(d.phi);
+  const std::vector<double> log_w = to_vector(-s - d.logq);
+  const auto log_z = stats::log_z(log_w);
+  const auto kl = stats::reverse_kl(log_w);
+  return {{"ess", stats::ess_fraction(log_w)},
+          {"loss", (d.logq + s).mean().item<double>()},
+          {"log_z", {{"value", log_z.value}, {"error", log_z.error}}},
+          {"kl", {{"value", kl.value}, {"error", kl.error}}}};
+}
+
+TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& runcard) {
+  TrainResult result;
+  std::vector<at::Tensor> params = flow_->parameters();
+  const double start = now_seconds() - seconds_;
+  std::int64_t bad_steps = 0;
+  auto save = [&] {
+    if (!checkpoint_path.empty()) save_checkpoint(checkpoint_path, *flow_, optimizer_.get(), {step_, seconds_, runcard});
+  };
+  auto warn = [&](const std::string& m) {
+    if (monitor_.on_warning) monitor_.on_warning(m);
+  };
+
+  while (step_ < options_.steps) {
+    if (monitor_.should_stop && monitor_.should_stop()) {
+      result.interrupted = true;
+      break;
+    }
+    if (options_.max_seconds > 0 && seconds_ >= options_.max_seconds) break;
+
+    const double lr = options_.lr_at(step_);
+    for (auto& group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    optimizer_->zero_grad();
+    const LossTerms terms = (*estimator_)(*flow_, *action_, options_.batch, lattice_);
+    const double loss = (terms.logq + terms.action).mean().item<double>();
+    double grad_norm = std::nan("");
+    if (std::isfinite(loss) && std::isfinite(terms.surrogate.item<double>())) {
+      terms.surrogate.backward();
+      grad_norm = torch::nn::utils::clip_grad_norm_(
+          params, options_.clip > 0 ? options_.clip : std::numeric_limits<double>::infinity());
+    }
+    if (!std::isfinite(grad_norm)) {
+      optimizer_->zero_grad();
+      ++bad_steps;
+      warn("step " + std::to_string(step_ + 1) + ": non-finite loss or gradient (loss " + std::to_string(loss) +
+           "); step skipped, weights unchanged");
+      if (bad_steps >= options_.max_bad_steps)
+        throw std::runtime_error(std::to_string(bad_steps) +
+                                 " consecutive non-finite steps; training stopped. The last good "
+                                 "checkpoint is intact: lower train.lr or raise solver.steps, then --resume");
+      continue;
+    }
+    bad_steps = 0;
+    optimizer_->step();
+    ++step_;
+    seconds_ = now_seconds() - start;
+
+    if (monitor_.on_step)
+      monitor_.on_step({{"step", step_},
+                        {"loss", loss},
+                        {"ess", stats::ess_fraction(to_vector(-terms.action - terms.logq))},
+                        {"lr", lr},
+                        {"grad_norm", grad_norm},
+                        {"seconds", seconds_}});
+
+    const bool last = step_ == options_.steps;
+    if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || last) {
+      nlohmann::json record = {{"step", step_}, {"seconds", seconds_}, {"eval", evaluate(options_.eval_batch)}};
+      const auto& ev = record["eval"];
+      // A reverse-KL estimate far below zero means the discretised log-density is wrong: the flow is
+      // exploiting the solver's error rather than learning the target.
+      if (ev["kl"]["value"].get<double>() < -5 * ev["kl"]["error"].get<double>() - 0.05)
+        warn("step " + std::to_string(step_) + ": KL estimate " + ev["kl"]["value"].dump() +
+             " < 0: the solver's error is being exploited; raise solver.steps");
+      if (monitor_.on_eval) monitor_.on_eval(record);
+      result.last_eval = record;
+      if (options_.target_ess > 0 && !result.reached_target &&
+          ev["ess"].get<double>() >= options_.target_ess) {
+        result.reached_target = true;
+        result.steps_to_target = step_;
+        result.seconds_to_target = seconds_;
+      }
+    }
+    if (step_ % options_.checkpoint_every == 0 || last) save();
+    if (result.reached_target) break;
+  }
+  save();
+  result.steps = step_;
+  result.seconds = seconds_;
+  return result;
+}
+
+}  // namespace latflow

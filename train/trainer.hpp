@@ -1,0 +1,86 @@
+#pragma once
+// Training by stochastic minimisation of the reverse KL divergence with Adam (Kingma & Ba 2015), a
+// learning-rate schedule, gradient-norm clipping and periodic evaluation on a fresh batch. The trainer
+// owns no I/O policy: it reports each step and evaluation to a Monitor (the CLI writes metrics.jsonl and
+// the progress display) and writes checkpoints to the paths it is given.
+//
+// Non-finite losses or gradients never reach the weights: the step is skipped and reported, and after
+// `max_bad_steps` consecutive ones training stops with the last good checkpoint intact.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/optim/optimizer.h>
+
+#include "core/config.hpp"
+#include "flows/flow.hpp"
+#include "lattice/action.hpp"
+#include "train/gradient_estimator.hpp"
+
+namespace latflow {
+
+struct TrainOptions {
+  std::int64_t steps = 1000;
+  std::int64_t batch = 64;
+  double lr = 5e-3;
+  std::string schedule = "cosine";  ///< constant | cosine | exponential
+  double decay_rate = 0.1;          ///< lr(steps) / lr(0) of the exponential schedule
+  double clip = 1.0;                ///< max gradient norm; 0 disables
+  std::int64_t eval_every = 100;
+  std::int64_t eval_batch = 1024;
+  std::int64_t checkpoint_every = 100;
+  double max_seconds = 0;           ///< wall-clock budget, 0 = none
+  double target_ess = 0;            ///< stop once an evaluation reaches it, 0 = never
+  std::int64_t max_bad_steps = 10;
+
+  static TrainOptions from_config(const Config& card);
+  /// The learning rate at `step` (0-based) under the schedule.
+  double lr_at(std::int64_t step) const;
+};
+
+/// Receives what the trainer measures. Every record is one JSON object (one line of metrics.jsonl).
+struct Monitor {
+  std::function<void(const nlohmann::json&)> on_step;   ///< {"step", "loss", "ess", "lr", "grad_norm", "seconds"}
+  std::function<void(const nlohmann::json&)> on_eval;   ///< {"step", "eval": {"ess", "loss", "log_z", "kl"}}
+  std::function<void(const std::string&)> on_warning;
+  std::function<bool()> should_stop;                    ///< polled every step (e.g. SIGINT)
+};
+
+struct TrainResult {
+  std::int64_t steps = 0;           ///< optimiser steps completed in total (including before a resume)
+  double seconds = 0;               ///< training wall time in total
+  bool reached_target = false;
+  std::int64_t steps_to_target = -1;
+  double seconds_to_target = -1;
+  bool interrupted = false;
+  nlohmann::json last_eval;         ///< the last evaluation record
+};
+
+class Trainer {
+ public:
+  Trainer(FlowPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
+          TrainOptions options, Monitor monitor);
+
+  /// Trains from the current state to options.steps. `checkpoint_path` empty = no checkpoints;
+  /// `runcard` is stored in them.
+  TrainResult run(const std::string& checkpoint_path, const std::string& runcard);
+  /// Continues from a checkpoint written by run() (weights, optimiser, RNGs, step, time).
+  void resume_from(const std::string& checkpoint_path);
+
+  /// Evaluates the flow on a fresh batch: ESS, loss, log Z and KL estimates.
+  nlohmann::json evaluate(std::int64_t n);
+
+ private:
+  FlowPtr flow_;
+  ActionPtr action_;
+  GradientEstimatorPtr estimator_;
+  Lattice lattice_;
+  TrainOptions options_;
+  Monitor monitor_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::int64_t step_ = 0;
+  double seconds_ = 0;
+};
+
+}  // namespace latflow
