@@ -16,11 +16,12 @@ all: build
 setup:
 	@scripts/setup.sh $(BUILD)
 
-# deps.env (written by setup) names the LibTorch prefix; CMake remembers it after the first configure.
+# deps.env (written by setup) names the LibTorch prefix; CMake remembers it after the first configure
+# and re-configures by itself when a CMakeLists.txt changes.
 configure: setup
-	@. $(BUILD)/deps.env && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_PREFIX_PATH="$$TORCH_PREFIX;$${LATFLOW_DEPS_PREFIX:+$$LATFLOW_DEPS_PREFIX/usr}" \
-	  -DLATFLOW_PYTHON="$$LATFLOW_PYTHON" $(CMAKE_ARGS) >/dev/null
+	@test -f $(BUILD)/CMakeCache.txt || { set -a && . $(BUILD)/deps.env && set +a && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_PREFIX_PATH="$$TORCH_PREFIX;$$DEPS_CMAKE_PREFIX" \
+	  -DLATFLOW_PYTHON="$$LATFLOW_PYTHON" $(CMAKE_ARGS) >/dev/null; }
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)

@@ -67,7 +67,9 @@ ConfigValue typed_like(const KeySpec& spec) {
 ConfigValue from_toml(const KeySpec& spec, const toml::node& node, const std::string& where) {
   const ConfigValue want = typed_like(spec);
   auto wrong = [&](const std::string& got) -> ConfigError {
-    return ConfigError(where + "'" + spec.key + "' must be a " + type_name(want) + ", got " + got);
+    const std::string type = type_name(want);
+    return ConfigError(where + "'" + spec.key + "' must be " + (type == "integer" ? "an " : "a ") + type +
+                       ", got " + got);
   };
   switch (want.index()) {
     case 0:

@@ -36,6 +36,8 @@ have_headers() {
 }
 if have_headers && command -v cmake >/dev/null && command -v g++ >/dev/null; then
   say "C++ dependencies present"
+elif [[ -n "${LATFLOW_DEPS_PREFIX:-}" ]]; then
+  say "error: LATFLOW_DEPS_PREFIX=$LATFLOW_DEPS_PREFIX lacks some headers (see scripts/offline-deps.sh)"; exit 1
 else
   missing=()
   for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
@@ -102,8 +104,15 @@ fi
 
 out_dir="${1:-$root/build}"
 mkdir -p "$out_dir"
+prefix="${LATFLOW_DEPS_PREFIX:-}"
 {
   echo "TORCH_PREFIX=$torch_prefix"
   echo "LATFLOW_PYTHON=${plot_python:-}"
+  if [[ -n "$prefix" ]]; then
+    # Packages unpacked with scripts/offline-deps.sh: CMake configs and pkg-config files live there.
+    echo "DEPS_CMAKE_PREFIX=$prefix/usr"
+    echo "PKG_CONFIG_PATH=$prefix/usr/lib/x86_64-linux-gnu/pkgconfig:$prefix/usr/share/pkgconfig"
+    echo "PKG_CONFIG_SYSROOT_DIR=$prefix"
+  fi
 } > "$out_dir/deps.env"
 say "wrote $out_dir/deps.env"

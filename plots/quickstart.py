@@ -1,0 +1,59 @@
+"""Plot of a `latflow run` directory: training progress and the flow's observables against HMC.
+
+usage: python plots/quickstart.py RUN_DIR      (writes RUN_DIR/quickstart.png and .pdf)
+"""
+import os
+import sys
+
+from common import plt, read_json, read_jsonl, save
+
+
+def main(run_dir):
+    records = read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
+    results = read_json(os.path.join(run_dir, "results.json"))
+    steps = [r for r in records if "loss" in r and "eval" not in r]
+    evals = [r for r in records if "eval" in r]
+
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
+    lat = results["lattice"]
+    title = f"{results['model']} on {lat['T']}x{lat['L']}, m2={lat['m2']}, lambda={lat['lambda']}"
+    fig.suptitle(title, fontsize=10)
+
+    if evals:
+        t = [r["seconds"] for r in evals]
+        ax[0].plot(t, [r["eval"]["ess"] for r in evals], "o-", label="ESS/N (fresh batch)")
+        ax[0].plot([r["seconds"] for r in steps], [r["ess"] for r in steps], ",", alpha=0.4,
+                   label="ESS/N (training batch)")
+    ax[0].set(xlabel="training wall time [s]", ylabel="ESS/N", ylim=(0, 1.02), title="effective sample size")
+    ax[0].legend(loc="lower right")
+
+    if steps:
+        ax[1].plot([r["step"] for r in steps], [r["loss"] for r in steps], lw=0.7, label="E_q[log q + S]")
+    if evals:
+        lz = [r["eval"]["log_z"]["value"] for r in evals]
+        ax[1].plot([r["step"] for r in evals], [-v for v in lz], "k--", lw=1, label="-log Z estimate (KL = 0)")
+    ax[1].set(xlabel="training step", ylabel="reverse-KL loss", title="loss")
+    ax[1].legend(loc="upper right")
+
+    keys = ["abs_magnetization", "m2", "chi2", "binder"]
+    labels = ["<|M|>", "<M^2>", "chi2", "U4"]
+    if "hmc" in results:
+        ev, hmc = results["eval"]["observables"], results["hmc"]["observables"]
+        for i, k in enumerate(keys):
+            ref, err = hmc[k]["value"], hmc[k]["error"]
+            scale = abs(ref) if ref != 0 else 1.0
+            ax[2].errorbar(i - 0.1, 1.0, yerr=err / scale, fmt="s", color="k", label="HMC" if i == 0 else None)
+            ax[2].errorbar(i + 0.1, ev[k]["value"] / scale, yerr=ev[k]["error"] / scale, fmt="o", color="C1",
+                           label="flow (reweighted)" if i == 0 else None)
+        ax[2].set_xticks(range(len(keys)), labels)
+        ax[2].set(ylabel="observable / HMC value", title="observables")
+        ax[2].legend()
+    else:
+        ax[2].set_axis_off()
+    print(save(fig, os.path.join(run_dir, "quickstart")))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
