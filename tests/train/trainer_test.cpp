@@ -1,0 +1,138 @@
+#include <torch/torch.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "../flows/test_models.hpp"
+#include "lattice/registry.hpp"
+#include "train/checkpoint.hpp"
+#include "train/registry.hpp"
+#include "train/trainer.hpp"
+
+using namespace latflow;
+namespace fs = std::filesystem;
+
+namespace {
+struct Setup {
+  RunCard card;
+  FlowPtr flow;
+  ActionPtr action;
+  Setup(std::vector<std::string> sets, std::uint64_t seed) : card(testing::tiny_cnf_card(std::move(sets))) {
+    torch::manual_seed(seed);
+    flow = flow_registry().create("operator_cnf", card.config);
+    flow->to(torch::kFloat64);
+    action = action_registry().create("phi4", card.config);
+  }
+  Trainer trainer(Monitor m = {}) {
+    return Trainer(flow, action, estimator_registry().create(card.config.get<std::string>("train.estimator")),
+                   Lattice::square(4), TrainOptions::from_config(card.config), std::move(m));
+  }
+};
+std::string temp_file(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "latflow-train-test";
+  fs::create_directories(dir);
+  fs::remove(dir / name);
+  return (dir / name).string();
+}
+}  // namespace
+
+TEST_CASE("learning-rate schedules", "[train]") {
+  TrainOptions o;
+  o.steps = 100;
+  o.lr = 0.01;
+  o.schedule = "cosine";
+  CHECK(o.lr_at(0) == Approx(0.01));
+  CHECK(o.lr_at(50) == Approx(0.005));
+  CHECK(o.lr_at(100) == Approx(0.0).margin(1e-15));
+  o.schedule = "exponential";
+  o.decay_rate = 0.1;
+  CHECK(o.lr_at(100) == Approx(0.001));
+  CHECK(o.lr_at(50) == Approx(0.01 * std::sqrt(0.1)));
+  o.schedule = "constant";
+  CHECK(o.lr_at(77) == 0.01);
+}
+
+TEST_CASE("training lowers the reverse-KL loss", "[train]") {
+  Setup s({"train.steps=40", "train.lr=0.02", "train.batch=32"}, 1);
+  std::vector<double> losses;
+  Monitor m;
+  m.on_step = [&](const nlohmann::json& r) { losses.push_back(r["loss"].get<double>()); };
+  s.trainer(m).run("", "");
+  REQUIRE(losses.size() == 40);
+  const double first = (losses[0] + losses[1] + losses[2] + losses[3] + losses[4]) / 5;
+  const double last = (losses[35] + losses[36] + losses[37] + losses[38] + losses[39]) / 5;
+  CHECK(last < first);
+}
+
+TEST_CASE("an interrupted and resumed run ends with the same weights", "[train][checkpoint]") {
+  for (const char* estimator : {"reparam", "reinforce"}) {
+    INFO(estimator);
+    const std::vector<std::string> sets = {"train.steps=6", "train.eval_every=2", "train.eval_batch=16",
+                                           std::string("train.estimator=") + estimator};
+    Setup whole(sets, 7);
+    whole.trainer().run(temp_file("whole.pt"), "card");
+
+    Setup first(sets, 7);
+    int steps = 0;
+    Monitor stop_after_3;
+    stop_after_3.on_step = [&](const nlohmann::json&) { ++steps; };
+    stop_after_3.should_stop = [&] { return steps >= 3; };
+    const std::string ckpt = temp_file("part.pt");
+    const TrainResult r1 = first.trainer(stop_after_3).run(ckpt, "card");
+    CHECK(r1.interrupted);
+    CHECK(r1.steps == 3);
+
+    torch::manual_seed(999);  // a different state everywhere: the checkpoint must restore all of it
+    Setup second(sets, 999);
+    Trainer t = second.trainer();
+    t.resume_from(ckpt);
+    const TrainResult r2 = t.run(ckpt, "card");
+    CHECK(r2.steps == 6);
+    const auto a = whole.flow->parameters(), b = second.flow->parameters();
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+  }
+}
+
+TEST_CASE("checkpoints store the run card and are written atomically", "[train][checkpoint]") {
+  Setup s({"train.steps=2"}, 2);
+  const std::string path = temp_file("meta.pt");
+  s.trainer().run(path, "[lattice]\nL = 4\n");
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  const CheckpointMeta meta = read_checkpoint_meta(path);
+  CHECK(meta.step == 2);
+  CHECK(meta.runcard == "[lattice]\nL = 4\n");
+  CHECK_THROWS_AS(read_checkpoint_meta(temp_file("missing.pt")), UserError);
+}
+
+namespace {
+/// An action that turns non-finite: what a diverging model or a bad coupling produces.
+class PoisonedAction : public Action {
+ public:
+  std::string name() const override { return "poisoned"; }
+  std::vector<std::int64_t> config_shape(const Lattice& l) const override { return l.shape(); }
+  at::Tensor action(const at::Tensor& phi) const override {
+    return phi.sum({1, 2}) * std::numeric_limits<double>::quiet_NaN();
+  }
+  at::Tensor force(const at::Tensor& phi) const override { return torch::full_like(phi, NAN); }
+  nlohmann::json couplings() const override { return nlohmann::json::object(); }
+};
+}  // namespace
+
+TEST_CASE("non-finite losses never reach the weights", "[train]") {
+  Setup s({"train.steps=50"}, 3);
+  const std::string path = temp_file("nan.pt");
+  save_checkpoint(path, *s.flow, nullptr, {0, 0, "card"});
+  std::vector<at::Tensor> before;
+  for (const auto& p : s.flow->parameters()) before.push_back(p.clone());
+  std::vector<std::string> warnings;
+  Monitor m;
+  m.on_warning = [&](const std::string& w) { warnings.push_back(w); };
+  Trainer t(s.flow, std::make_shared<PoisonedAction>(), estimator_registry().create("reparam"), Lattice::square(4),
+            TrainOptions::from_config(s.card.config), m);
+  CHECK_THROWS_WITH(t.run(path, "card"), Catch::Contains("consecutive non-finite steps"));
+  CHECK(warnings.size() == 10);
+  const auto after = s.flow->parameters();
+  for (std::size_t i = 0; i < after.size(); ++i) CHECK(torch::equal(before[i], after[i]));
+  CHECK(read_checkpoint_meta(path).step == 0);  // the last good checkpoint is intact
+}
