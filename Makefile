@@ -40,6 +40,8 @@ sanitize:
 	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATFLOW_SANITIZE=ON -DLATFLOW_PCH=OFF" test
 
 bench: build
+	@cmake --build $(BUILD) --target bench -j $(JOBS)
+	@echo "benchmarks in $(BUILD)/bench/: run e.g. $(BUILD)/bench/bench_training_step; record results in bench/RESULTS.md"
 
 clean:
 	@rm -rf $(BUILD)

@@ -92,6 +92,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_option("card", card, "run card (TOML)")->required();
   add_sets(*run, g);
 
+  auto* scaling = app.add_subcommand("scaling", "scaling study: train every family on every lattice of a study "
+                                                "file to a target, recording the cost (scaling.csv, plots)");
+  scaling->add_option("study", card, "study file (TOML), e.g. experiments/studies/scaling-cpu.toml")->required();
+  add_sets(*scaling, g);
+  auto* transfer = app.add_subcommand("transfer", "transfer study: pretrain on a small lattice, then zero-shot, "
+                                                  "fine-tune and from-scratch runs on larger ones (transfer.csv)");
+  transfer->add_option("study", card, "study file (TOML), e.g. experiments/studies/transfer-cpu.toml")->required();
+  add_sets(*transfer, g);
+  auto* plot = app.add_subcommand("plot", "remake the plots of a run or study directory from its result files");
+  plot->add_option("dir", run_dir, "run directory or study output directory")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +118,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*eval) return cmd_eval(run_dir, g, n, json, out, err);
     if (*sample) return cmd_sample(run_dir, g, n, file, out, err);
     if (*run) return cmd_run(card, g, out, err);
+    if (*scaling) return cmd_scaling(card, g, out, err);
+    if (*transfer) return cmd_transfer(card, g, out, err);
+    if (*plot) return cmd_plot(run_dir, out, err);
   } catch (const UserError& e) {
     err << "latflow: error: " << e.what() << "\n";
     return 2;

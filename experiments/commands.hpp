@@ -28,5 +28,8 @@ int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bo
 int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, const std::string& file,
                std::ostream& out, std::ostream& err);
 int cmd_run(const std::string& card, const GlobalOptions& g, std::ostream& out, std::ostream& err);
+int cmd_scaling(const std::string& study, GlobalOptions g, std::ostream& out, std::ostream& err);
+int cmd_transfer(const std::string& study, GlobalOptions g, std::ostream& out, std::ostream& err);
+int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err);
 
 }  // namespace latflow::cli

@@ -12,6 +12,7 @@
 #include "core/npy.hpp"
 #include "core/version.hpp"
 #include "experiments/commands.hpp"
+#include "experiments/run_steps.hpp"
 #include "experiments/hmc_reference.hpp"
 #include "experiments/plotting.hpp"
 #include "experiments/progress.hpp"
@@ -28,123 +29,6 @@ namespace fs = std::filesystem;
 namespace latflow::cli {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted = true; }
-
-/// Routes SIGINT/SIGTERM to a flag while alive, so training checkpoints and stops cleanly.
-struct InterruptGuard {
-  InterruptGuard() {
-    g_interrupted = false;
-    prev_int = std::signal(SIGINT, on_sigint);
-    prev_term = std::signal(SIGTERM, on_sigint);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, prev_int);
-    std::signal(SIGTERM, prev_term);
-  }
-  void (*prev_int)(int);
-  void (*prev_term)(int);
-};
-
-/// The run card stored in a run directory, with overrides applied.
-RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& sets) {
-  const std::string path = run_dir + "/runcard.toml";
-  if (!fs::exists(path)) throw UserError("'" + run_dir + "' is not a run directory (no runcard.toml)");
-  RunCard card = load_runcard(path, sets);
-  card.source = run_dir;
-  return card;
-}
-
-/// A trained flow: the run's card (overrides applied, e.g. another lattice) and its checkpoint's weights.
-FlowPtr load_trained(const Session& s, const std::string& run_dir) {
-  FlowPtr flow = s.build_flow();
-  load_checkpoint(run_dir + "/checkpoint.pt", *flow, nullptr, false);
-  return flow;
-}
-
-EvaluationOptions evaluation_options(const Config& c, long long n) {
-  EvaluationOptions o;
-  o.n = n > 0 ? n : c.get<std::int64_t>("eval.n");
-  o.batch = c.get<std::int64_t>("eval.batch");
-  o.bins = static_cast<int>(c.get<std::int64_t>("eval.bins"));
-  o.seed = static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed"));
-  return o;
-}
-
-std::string status_line(const nlohmann::json& rec) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(3) << "loss " << rec["loss"].get<double>() << "  ESS(batch) "
-     << rec["ess"].get<double>();
-  return os.str();
-}
-
-struct Trained {
-  nlohmann::json summary;
-  bool interrupted = false;
-};
-
-/// Trains the session's model in `dir` (resuming if asked), streaming metrics and progress.
-Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err) {
-  FlowPtr flow = s.build_flow();
-  const bool terminal = Progress::is_terminal(2);
-  const TrainOptions opts = TrainOptions::from_config(s.card.config);
-  Progress progress(err, "train", opts.steps, terminal);
-  InterruptGuard guard;
-  Monitor monitor;
-  monitor.on_step = [&](const nlohmann::json& r) {
-    dir.append_metrics(r);
-    progress.update(r["step"].get<std::int64_t>(), status_line(r));
-  };
-  monitor.on_eval = [&](const nlohmann::json& r) {
-    dir.append_metrics(r);
-    std::ostringstream os;
-    os << "step " << r["step"] << ": ESS " << std::fixed << std::setprecision(3) << r["eval"]["ess"].get<double>()
-       << ", loss " << r["eval"]["loss"].get<double>() << ", log Z " << format_estimate(r["eval"]["log_z"]);
-    progress.message(os.str());
-    dir.log(os.str());
-  };
-  monitor.on_warning = [&](const std::string& m) {
-    progress.message("warning: " + m);
-    dir.log("warning: " + m);
-  };
-  monitor.should_stop = [] { return g_interrupted.load(); };
-
-  Trainer trainer(flow, s.action,
-                  estimator_registry().create(s.card.config.get<std::string>("train.estimator")), s.lattice,
-                  opts, monitor);
-  if (resume) {
-    trainer.resume_from(dir.checkpoint());
-    const auto meta = read_checkpoint_meta(dir.checkpoint());
-    dir.truncate_metrics(meta.step);
-    dir.log("resumed at step " + std::to_string(meta.step));
-  }
-  const TrainResult r = trainer.run(dir.checkpoint(), s.card.to_toml(false));
-  progress.finish();
-  Trained t;
-  t.interrupted = r.interrupted;
-  t.summary = {{"steps", r.steps},
-               {"seconds", r.seconds},
-               {"seconds_per_step", r.steps > 0 ? r.seconds / static_cast<double>(r.steps) : 0.0},
-               {"parameters", flow->parameter_count()},
-               {"reached_target", r.reached_target},
-               {"steps_to_target", r.steps_to_target},
-               {"seconds_to_target", r.seconds_to_target},
-               {"last_eval", r.last_eval}};
-  if (r.interrupted)
-    dir.log("interrupted at step " + std::to_string(r.steps) + "; checkpoint written");
-  return t;
-}
-
-nlohmann::json describe_run(const Session& s) {
-  nlohmann::json lat = {{"T", s.lattice.T}, {"L", s.lattice.L}};
-  lat.update(s.action->couplings());
-  return {{"lattice", lat},
-          {"model", s.card.config.get<std::string>("model.type")},
-          {"latflow", kVersion},
-          {"device", s.device.str()},
-          {"threads", at::get_num_threads()}};
-}
 
 int interrupted_exit(const RunDirectory& dir, std::int64_t step, std::ostream& err) {
   err << "interrupted at step " << step << "; checkpoint written. Continue with:\n  latflow train "
@@ -187,7 +71,7 @@ int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bo
              std::ostream& err) {
   (void)err;
   Session s(card_of_run(run_dir, g.overrides()));
-  FlowPtr flow = load_trained(s, run_dir);
+  FlowPtr flow = load_trained(s, run_dir + "/checkpoint.pt");
   nlohmann::json result = describe_run(s);
   result.update(evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(s.card.config, n)));
   const std::string name = "eval-" + s.lattice.str() + ".json";
@@ -212,7 +96,7 @@ int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, 
                std::ostream& out, std::ostream& err) {
   (void)err;
   Session s(card_of_run(run_dir, g.overrides()));
-  FlowPtr flow = load_trained(s, run_dir);
+  FlowPtr flow = load_trained(s, run_dir + "/checkpoint.pt");
   const std::string path = file.empty() ? run_dir + "/samples.npy" : file;
   const std::int64_t batch = s.card.config.get<std::int64_t>("eval.batch");
   const std::int64_t V = s.lattice.volume();
@@ -253,7 +137,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
   if (t.interrupted) return interrupted_exit(dir, t.summary["steps"].get<std::int64_t>(), err);
 
   out << "[2/4] evaluating on " << s.lattice.str() << "\n" << std::flush;
-  FlowPtr flow = load_trained(s, dir.path());
+  FlowPtr flow = load_trained(s, dir.checkpoint());
   results["eval"] = evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(c, -1));
   dir.write_json("results.json", results);
 
@@ -274,7 +158,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     sets.push_back("lattice.L=" + std::to_string(L2));
     sets.push_back("lattice.T=0");
     Session big(load_runcard(card_path, sets));
-    FlowPtr moved = load_trained(big, dir.path());
+    FlowPtr moved = load_trained(big, dir.checkpoint());
     EvaluationOptions eo = evaluation_options(c, -1);
     eo.density_check = false;
     results["zero_shot"] = evaluate_flow(*moved, *big.action, big.lattice, eo);
@@ -282,7 +166,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     dir.write_json("results.json", results);
   }
 
-  const std::string plot = plot_run(dir.path(), "quickstart", err);
+  const std::vector<std::string> plots = plot_run(dir.path(), "quickstart", err);
   const auto& ev = results["eval"];
   out << "\nSummary (" << dir.path() << ")\n"
       << "  training        " << t.summary["steps"] << " steps, " << format_duration(t.summary["seconds"].get<double>())
@@ -301,7 +185,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     out << "  zero-shot ESS   " << std::setprecision(3) << results["zero_shot"]["ess"].get<double>() << " on "
         << L2 << "x" << L2 << "\n";
   out << "  results         " << dir.file("results.json") << "\n";
-  if (!plot.empty()) out << "  plot            " << plot << "\n";
+  for (const auto& plot : plots) out << "  plot            " << plot << "\n";
   return 0;
 }
 

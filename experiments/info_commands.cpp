@@ -27,8 +27,8 @@ int cmd_list(std::ostream& out) {
   print_registry(out, "Base distributions", "model.prior", prior_registry());
   print_registry(out, "Model types", "model.type", flow_registry());
   print_registry(out, "Neural operators", "model.operator", operator_registry());
-  print_registry(out, "ODE steppers", "solver.method", stepper_registry());
-  print_registry(out, "Gradient methods", "solver.gradient", gradient_method_registry());
+  print_registry(out, "ODE steppers", "solver.method", odes::stepper_registry());
+  print_registry(out, "Gradient methods", "solver.gradient", odes::gradient_method_registry());
   print_registry(out, "Gradient estimators", "train.estimator", estimator_registry());
   out << "Parameter presets (lattice.preset)\n";
   for (const auto& p : phi4_presets())

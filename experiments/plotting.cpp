@@ -1,5 +1,6 @@
 #include "experiments/plotting.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -15,7 +16,7 @@ std::string shell_quote(const std::string& s) {
 }
 }  // namespace
 
-std::string plot_run(const std::string& dir, const std::string& script, std::ostream& err) {
+std::vector<std::string> plot_run(const std::string& dir, const std::string& script, std::ostream& err) {
   const char* env_python = std::getenv("LATFLOW_PYTHON");
   const char* env_plots = std::getenv("LATFLOW_PLOTS_DIR");
   std::string python = env_python && *env_python ? env_python : kPlotPython;
@@ -24,14 +25,28 @@ std::string plot_run(const std::string& dir, const std::string& script, std::ost
   const std::string path = plots + "/" + script + ".py";
   if (!std::filesystem::exists(path)) {
     err << "warning: plot skipped: " << path << " not found (set LATFLOW_PLOTS_DIR)\n";
-    return "";
+    return {};
   }
   const std::string cmd = shell_quote(python) + " " + shell_quote(path) + " " + shell_quote(dir);
-  if (std::system(cmd.c_str()) != 0) {
-    err << "warning: plot skipped: `" << cmd << "` failed (is matplotlib installed? scripts/setup.sh installs it)\n";
-    return "";
+  std::vector<std::string> written;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe) {
+    char buffer[4096];
+    std::string text;
+    while (std::fgets(buffer, sizeof buffer, pipe)) text += buffer;
+    for (std::size_t begin = 0, end; begin < text.size(); begin = end + 1) {
+      end = text.find('\n', begin);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(begin, end - begin);
+      // Scripts print the PNGs they wrote, one per line, among other lines (fit results).
+      if (line.size() > 4 && line.compare(line.size() - 4, 4, ".png") == 0) written.push_back(line);
+    }
   }
-  return dir + "/" + script + ".png";
+  if (!pipe || pclose(pipe) != 0) {
+    err << "warning: plot skipped: `" << cmd << "` failed (is matplotlib installed? scripts/setup.sh installs it)\n";
+    return {};
+  }
+  return written;
 }
 
 }  // namespace latflow

@@ -49,7 +49,11 @@ RunDirectory::RunDirectory(const std::string& path, Mode mode) : path_(path) {
 }
 
 void RunDirectory::write_file(const std::string& name, const std::string& content) const {
-  const std::string target = file(name), tmp = target + ".tmp";
+  write_file_atomically(file(name), content);
+}
+
+void write_file_atomically(const std::string& target, const std::string& content) {
+  const std::string tmp = target + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << content;

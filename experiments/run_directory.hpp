@@ -37,6 +37,9 @@ class RunDirectory {
   std::ofstream log_;
 };
 
+/// Writes `content` to `path` through a temporary file and a rename, so readers never see half a file.
+void write_file_atomically(const std::string& path, const std::string& content);
+
 /// The files a run directory may hold; any of them present marks an earlier run.
 bool holds_run(const std::string& path);
 

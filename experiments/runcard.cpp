@@ -89,7 +89,9 @@ ConfigValue from_toml(const KeySpec& spec, const toml::node& node, const std::st
       break;
   }
   std::ostringstream got;
-  got << "a " << node.type() << " (" << node << ")";
+  got << "a " << node.type() << " (";
+  node.visit([&got](const auto& n) { got << n; });
+  got << ")";
   throw wrong(got.str());
 }
 
@@ -130,8 +132,17 @@ ConfigValue from_text(const KeySpec& spec, const std::string& text) {
 bool condition_holds(const std::string& cond, const Config& c) {
   if (cond.empty()) return true;
   const auto eq = cond.find('=');
-  const std::string key = cond.substr(0, eq), value = cond.substr(eq + 1);
-  return c.has(key) && c.get<std::string>(key) == value;
+  const std::string key = cond.substr(0, eq);
+  if (!c.has(key)) return false;
+  // "k=a|b": the key applies under any of the listed values.
+  const std::string actual = c.get<std::string>(key);
+  std::size_t begin = eq + 1;
+  while (true) {
+    const std::size_t bar = cond.find('|', begin);
+    if (cond.compare(begin, bar == std::string::npos ? std::string::npos : bar - begin, actual) == 0) return true;
+    if (bar == std::string::npos) return false;
+    begin = bar + 1;
+  }
 }
 
 void check_value(const KeySpec& spec, const ConfigValue& v) {
@@ -245,7 +256,7 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
         const auto eq = s.only_with.find('=');
         const std::string ckey = s.only_with.substr(0, eq);
         throw ConfigError(where + "'" + s.key + "' is used only with " + ckey + " = \"" +
-                          s.only_with.substr(eq + 1) + "\" (this card has " + ckey + " = \"" +
+                          s.only_with.substr(eq + 1) + "\"" + " (this card has " + ckey + " = \"" +
                           card.config.get<std::string>(ckey) + "\")");
       }
       card.config.erase(s.key);

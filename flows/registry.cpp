@@ -1,6 +1,8 @@
 #include "flows/registry.hpp"
 
+#include "flows/affine_coupling.hpp"
 #include "flows/continuous_flow.hpp"
+#include "flows/hierarchical.hpp"
 #include "lattice/registry.hpp"
 #include "operators/registry.hpp"
 
@@ -22,6 +24,14 @@ FlowPtr operator_cnf(const Config& c) {
   return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
                                     std::make_shared<ContinuousFlowImpl>(op, solver_options(c)));
 }
+FlowPtr coupling(const Config& c) {
+  return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
+                                    AffineCoupling(affine_coupling_options(c)).ptr());
+}
+FlowPtr hierarchical(const Config& c) {
+  return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
+                                    Hierarchical(hierarchical_options(c)).ptr());
+}
 }  // namespace
 
 const Registry<FlowPtr, const Config&>& flow_registry() {
@@ -29,6 +39,9 @@ const Registry<FlowPtr, const Config&>& flow_registry() {
     Registry<FlowPtr, const Config&> r("model type");
     r.add("operator_cnf", "continuous flow of a neural operator from the free theory (Máté & Fleuret 2024)",
           operator_cnf);
+    r.add("coupling", "affine coupling layers on checkerboards (RealNVP; Albergo, Kanwar, Shanahan 2019)", coupling);
+    r.add("hierarchical", "coarse-to-fine coupling flow, parameters growing like log L (docs/hierarchical.md)",
+          hierarchical);
     return r;
   }();
   return registry;

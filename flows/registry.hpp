@@ -5,6 +5,7 @@
 #include "core/config.hpp"
 #include "core/registry.hpp"
 #include "flows/flow.hpp"
+#include "odes/integrate.hpp"
 
 namespace latflow {
 

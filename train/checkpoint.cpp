@@ -17,7 +17,7 @@ namespace {
 std::vector<at::Generator> generators() {
   std::vector<at::Generator> gens{at::globalContext().defaultGenerator(c10::Device(c10::kCPU))};
   if (torch::cuda::is_available())
-    for (std::size_t i = 0; i < torch::cuda::device_count(); ++i)
+    for (std::size_t i = 0; i < static_cast<std::size_t>(torch::cuda::device_count()); ++i)
       gens.push_back(at::globalContext().defaultGenerator(
           c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i))));
   return gens;
@@ -45,7 +45,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
     optimizer->save(opt_archive);
     archive.write("optimizer", opt_archive);
   }
-  const auto gens = generators();
+  auto gens = generators();
   for (std::size_t i = 0; i < gens.size(); ++i) {
     std::lock_guard<std::mutex> lock(gens[i].mutex());
     archive.write("rng" + std::to_string(i), gens[i].get_state());

@@ -34,7 +34,8 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.eval_batch = c.get<std::int64_t>("train.eval_batch");
   o.checkpoint_every = c.get<std::int64_t>("train.checkpoint_every");
   o.max_seconds = c.get<double>("train.max_seconds");
-  o.target_ess = c.get<double>("train.target_ess");
+  o.target_metric = c.get<std::string>("train.target_metric");
+  o.target = c.get<double>("train.target");
   return o;
 }
 
@@ -70,6 +71,7 @@ nlohmann::json Trainer::evaluate(std::int64_t n) {
   const auto log_z = stats::log_z(log_w);
   const auto kl = stats::reverse_kl(log_w);
   return {{"ess", stats::ess_fraction(log_w)},
+          {"acceptance", stats::independence_metropolis(log_w, static_cast<std::uint64_t>(step_)).acceptance},
           {"loss", (d.logq + s).mean().item<double>()},
           {"log_z", {{"value", log_z.value}, {"error", log_z.error}}},
           {"kl", {{"value", kl.value}, {"error", kl.error}}}};
@@ -141,8 +143,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
              " < 0: the solver's error is being exploited; raise solver.steps");
       if (monitor_.on_eval) monitor_.on_eval(record);
       result.last_eval = record;
-      if (options_.target_ess > 0 && !result.reached_target &&
-          ev["ess"].get<double>() >= options_.target_ess) {
+      if (options_.target > 0 && !result.reached_target && ev[options_.target_metric].get<double>() >= options_.target) {
         result.reached_target = true;
         result.steps_to_target = step_;
         result.seconds_to_target = seconds_;

@@ -31,7 +31,8 @@ struct TrainOptions {
   std::int64_t eval_batch = 1024;
   std::int64_t checkpoint_every = 100;
   double max_seconds = 0;           ///< wall-clock budget, 0 = none
-  double target_ess = 0;            ///< stop once an evaluation reaches it, 0 = never
+  std::string target_metric = "ess"; ///< what `target` applies to: "ess" or "acceptance" (of the evaluation)
+  double target = 0;                 ///< stop once an evaluation reaches it, 0 = never
   std::int64_t max_bad_steps = 10;
 
   static TrainOptions from_config(const Config& card);
@@ -42,7 +43,7 @@ struct TrainOptions {
 /// Receives what the trainer measures. Every record is one JSON object (one line of metrics.jsonl).
 struct Monitor {
   std::function<void(const nlohmann::json&)> on_step;   ///< {"step", "loss", "ess", "lr", "grad_norm", "seconds"}
-  std::function<void(const nlohmann::json&)> on_eval;   ///< {"step", "eval": {"ess", "loss", "log_z", "kl"}}
+  std::function<void(const nlohmann::json&)> on_eval;   ///< {"step", "seconds", "eval": {"ess", "acceptance", "loss", "log_z", "kl"}}
   std::function<void(const std::string&)> on_warning;
   std::function<bool()> should_stop;                    ///< polled every step (e.g. SIGINT)
 };

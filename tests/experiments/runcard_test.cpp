@@ -102,7 +102,7 @@ TEST_CASE("conventions own their couplings", "[experiments][runcard]") {
 TEST_CASE("the resolved card round-trips through its own TOML", "[experiments][runcard]") {
   const RunCard a = parse_runcard("[lattice]\npreset = \"albergo-L10\"\n[train]\nlr = 0.003\n", "", {"solver.steps=7"});
   const RunCard b = parse_runcard(a.to_toml(), "");
-  CHECK(a.config.values() == b.config.values());
+  CHECK((a.config.values() == b.config.values()));
   CHECK_THAT(a.to_toml(), Catch::Contains("[solver]") && Catch::Contains("steps = 7") &&
                               Catch::Contains("# fixed steps"));
 }

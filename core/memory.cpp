@@ -1,0 +1,46 @@
+#include "core/memory.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#if defined(LATFLOW_WITH_CUDA) && __has_include(<c10/cuda/CUDACachingAllocator.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define LATFLOW_CUDA_MEMORY 1
+#endif
+
+namespace latflow {
+
+void reset_peak_memory(const c10::Device& device) {
+  if (device.is_cuda()) {
+#ifdef LATFLOW_CUDA_MEMORY
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index() : 0);
+#endif
+    return;
+  }
+  // "5" resets the peak RSS counter (Linux >= 4.0); elsewhere the write fails and the peak stays global.
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+double peak_memory_mib(const c10::Device& device) {
+  if (device.is_cuda()) {
+#ifdef LATFLOW_CUDA_MEMORY
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0);
+    const auto& peak = stats.allocated_bytes[static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+    return static_cast<double>(peak) / (1024.0 * 1024.0);
+#else
+    return -1;
+#endif
+  }
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      double kib = 0;
+      fields >> kib;
+      return kib / 1024.0;
+    }
+  return -1;
+}
+
+}  // namespace latflow

@@ -1,0 +1,62 @@
+#pragma once
+// Study files: one TOML file describing a set of training runs that `latflow scaling` or `latflow transfer`
+// executes, resumably, through the same run cards, trainer and evaluation as single runs.
+//
+//   [study]
+//   kind = "scaling"                      # or "transfer"
+//   families = ["operator_cnf", "coupling"]                 # labels of the rows
+//   cards = ["experiments/runcards/quickstart.toml", ...]   # one run card per family
+//   presets = ["gerdes-L6", "albergo-L8"]                   # lattice points, or L = [...], m2 = [...], lambda = [...]
+//   seeds = [1, 2]
+//   target_metric = "ess"                 # or "acceptance"
+//   target = 0.5
+//   max_steps = 2000                      # budget per run
+//   max_seconds = 600                     # wall-clock budget per run; 0 = none
+//   eval_every = 25                       # resolution of "steps to target"
+//   output = "studies/scaling-cpu"
+//   # transfer only: pretrain_preset (or pretrain_L, pretrain_m2, pretrain_lambda), pretrain_steps
+//   [overrides]                           # run-card keys applied to every run
+//   "train.eval_batch" = 512
+//
+// Card paths are relative to the working directory, or else to the study file's directory.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace latflow {
+
+/// A lattice size with its couplings: a named preset, or explicit canonical couplings.
+struct LatticePoint {
+  std::string preset;  ///< "" for explicit couplings
+  std::int64_t L = 0;
+  double m2 = 0, lambda = 0;
+  /// The run-card overrides selecting this point.
+  std::vector<std::string> overrides() const;
+};
+
+struct Study {
+  std::string path;  ///< the study file
+  std::string kind;  ///< "scaling" or "transfer"
+  std::vector<std::string> families, cards;
+  std::vector<LatticePoint> points;  ///< scaling: every size; transfer: the larger lattices
+  std::vector<std::int64_t> seeds;
+  std::string target_metric = "ess";
+  double target = 0.5;
+  std::int64_t max_steps = 1000;
+  double max_seconds = 0;
+  std::int64_t eval_every = 25;
+  std::string output;
+  std::vector<std::string> overrides;  ///< "section.key=value", from [overrides] and --set
+  LatticePoint pretrain;               ///< transfer only
+  std::int64_t pretrain_steps = 0;     ///< transfer only
+
+  /// The resolved study as TOML (what the output directory records, to refuse mixing two studies).
+  std::string to_toml() const;
+};
+
+/// Reads and validates a study file of the given kind. `sets` are --set overrides: "study.key=value"
+/// (a TOML value) changes the study, any other key is a run-card override for every run. Errors name the
+/// file, the key and what is allowed (UserError).
+Study load_study(const std::string& path, const std::string& kind, const std::vector<std::string>& sets);
+
+}  // namespace latflow

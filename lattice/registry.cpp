@@ -1,0 +1,51 @@
+#include "lattice/registry.hpp"
+
+#include <memory>
+
+#include "core/text.hpp"
+#include "lattice/free_field_prior.hpp"
+#include "lattice/normal_prior.hpp"
+#include "lattice/phi4_action.hpp"
+
+namespace latflow {
+
+namespace {
+
+// `lattice.convention` picks which pair of keys holds the couplings (see lattice/phi4_action.hpp).
+Phi4Action phi4_from_config(const Config& c) {
+  const auto convention = c.get<std::string>("lattice.convention");
+  if (convention == "canonical")
+    return Phi4Action::from_canonical(c.get<double>("lattice.m2"), c.get<double>("lattice.lambda"));
+  if (convention == "hopping")
+    return Phi4Action::from_hopping({c.get<double>("lattice.kappa"), c.get<double>("lattice.lambda_tilde")});
+  if (convention == "beta")
+    return Phi4Action::from_beta({c.get<double>("lattice.beta"), c.get<double>("lattice.lambda_beta")});
+  if (convention == "continuum")
+    return Phi4Action::from_continuum({c.get<double>("lattice.mu0_sq"), c.get<double>("lattice.lambda0")});
+  const std::vector<std::string> known = {"canonical", "hopping", "beta", "continuum"};
+  throw ConfigError("unknown lattice.convention '" + convention + "'" + text::did_you_mean(convention, known) +
+                    "; known: " + text::quoted_list(known));
+}
+
+}  // namespace
+
+const Registry<ActionPtr, const Config&>& action_registry() {
+  static const auto registry = Registry<ActionPtr, const Config&>("action").add(
+      "phi4", "scalar phi^4, S = sum [(d phi)^2 + m2 phi^2 + lambda phi^4] (or lattice.convention)",
+      [](const Config& c) -> ActionPtr { return std::make_shared<Phi4Action>(phi4_from_config(c)); });
+  return registry;
+}
+
+const Registry<PriorPtr, const Config&>& prior_registry() {
+  static const auto registry =
+      Registry<PriorPtr, const Config&>("prior")
+          .add("normal", "independent N(0, 1) per site",
+               [](const Config&) -> PriorPtr { return std::make_shared<NormalPrior>(); })
+          .add("free", "free lattice field of mass^2 model.prior_m2, sampled exactly by FFT",
+               [](const Config& c) -> PriorPtr {
+                 return std::make_shared<FreeFieldPrior>(c.get<double>("model.prior_m2"));
+               });
+  return registry;
+}
+
+}  // namespace latflow

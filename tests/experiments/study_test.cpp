@@ -1,0 +1,170 @@
+// Study files and the scaling/transfer drivers: validation errors, one row per run in CSV and JSON, and
+// resumption (a rerun finishes only what is missing and leaves finished rows alone).
+#include <torch/torch.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "experiments/cli.hpp"
+#include "experiments/study.hpp"
+
+namespace fs = std::filesystem;
+using namespace latflow;
+
+namespace {
+struct Result {
+  int code;
+  std::string out, err;
+};
+Result run_latflow(std::vector<std::string> args) {
+  args.insert(args.begin(), "latflow");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = latflow::cli::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path scratch_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "latflow-study-test" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string write(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* kTinyCnf =
+    "[model]\ntype = \"operator_cnf\"\nchannels = 2\nfrequencies = 2\nkernel_modes = 3\ntime_modes = 1\n"
+    "[solver]\nsteps = 4\n[train]\nbatch = 8\neval_batch = 64\n[eval]\nn = 64\nbatch = 64\nbins = 8\n";
+const char* kTinyCoupling =
+    "[model]\ntype = \"coupling\"\nprior = \"normal\"\ncoupling_layers = 2\nhidden_channels = 2\nhidden_layers = 1\n"
+    "[train]\nbatch = 8\neval_batch = 64\n[eval]\nn = 64\nbatch = 64\nbins = 8\n";
+
+/// A study over two tiny families on L = 4 and 6 (explicit couplings) with a budget of a few steps.
+std::string tiny_study(const fs::path& dir, const std::string& kind, const std::string& extra = "") {
+  write(dir / "cnf.toml", kTinyCnf);
+  write(dir / "coupling.toml", kTinyCoupling);
+  std::string lattices = kind == "scaling" ? "L = [4, 6]\nm2 = [-4.0, -4.0]\nlambda = [8.0, 8.0]\n"
+                                           : "pretrain_L = 4\npretrain_m2 = -4.0\npretrain_lambda = 8.0\n"
+                                             "pretrain_steps = 3\nL = [8]\nm2 = [-4.0]\nlambda = [8.0]\n";
+  return write(dir / "study.toml", "[study]\nkind = \"" + kind +
+                                       "\"\nfamilies = [\"cnf\", \"coupling\"]\ncards = [\"cnf.toml\", "
+                                       "\"coupling.toml\"]\n" +
+                                       lattices + "target = 0.999\nmax_steps = 4\neval_every = 2\noutput = \"" +
+                                       (dir / "out").string() + "\"\n" + extra);
+}
+
+std::vector<std::string> lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("study files: bad input names the key and what is allowed", "[experiments][study]") {
+  const fs::path dir = scratch_dir("errors");
+  write(dir / "cnf.toml", kTinyCnf);
+  const auto error_of = [&](const std::string& body, const std::string& kind = "scaling") {
+    const std::string path = write(dir / "s.toml", body);
+    try {
+      load_study(path, kind, {});
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string head = "[study]\nkind = \"scaling\"\nfamilies = [\"a\"]\ncards = [\"cnf.toml\"]\n";
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\ntraget = 0.5\n"),
+             Catch::Contains("study.traget") && Catch::Contains("target"));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\ntarget = 1.5\n"), Catch::Contains("(0, 1]"));
+  CHECK_THAT(error_of(head), Catch::Contains("at least one lattice"));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L9\"]\n"), Catch::Contains("albergo-L8"));
+  CHECK_THAT(error_of("[study]\nkind = \"scaling\"\nfamilies = [\"a\", \"b\"]\ncards = [\"cnf.toml\"]\n"),
+             Catch::Contains("one run card per family"));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\n", "transfer"), Catch::Contains("kind = \"transfer\""));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\n[overrides]\n\"train.btach\" = 3\n"),
+             Catch::Contains("train.batch"));
+  CHECK_THAT(error_of("[study]\nkind = \"scaling\"\nfamilies = [\"a\"]\ncards = [\"missing.toml\"]\n"),
+             Catch::Contains("missing.toml") && Catch::Contains("not found"));
+  // Through the CLI: exit 2 and one line.
+  const auto r = run_latflow({"scaling", write(dir / "s.toml", head + "presets = [\"albergo-L8\"]\nmax_steps = 0\n")});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("study.max_steps"));
+}
+
+TEST_CASE("--set study.key edits the study, other keys reach every run card", "[experiments][study]") {
+  const fs::path dir = scratch_dir("sets");
+  const std::string path = tiny_study(dir, "scaling");
+  const Study st = load_study(path, "scaling", {"study.max_steps=7", "study.seeds=[3, 4]", "train.lr=0.01"});
+  CHECK(st.max_steps == 7);
+  CHECK(st.seeds == std::vector<std::int64_t>{3, 4});
+  CHECK(st.overrides == std::vector<std::string>{"train.lr=0.01"});
+  CHECK(st.points.size() == 2);
+  CHECK(st.points[1].L == 6);
+}
+
+TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resumes", "[experiments][study]") {
+  const fs::path dir = scratch_dir("scaling");
+  const std::string path = tiny_study(dir, "scaling");
+  const auto first = run_latflow({"scaling", path, "--threads", "1"});
+  INFO(first.out << first.err);
+  REQUIRE(first.code == 0);
+  const auto csv = lines(dir / "out" / "scaling.csv");
+  REQUIRE(csv.size() == 5);  // header + 2 families x 2 lattices
+  CHECK(csv[0].rfind("family,card,L,m2,lambda,seed,parameters,target_metric,target,reached", 0) == 0);
+  std::ifstream in(dir / "out" / "scaling.json");
+  const auto json = nlohmann::json::parse(in);
+  REQUIRE(json["rows"].size() == 4);
+  for (const auto& row : json["rows"]) {
+    CHECK(row["steps"] == 4);  // the target 0.999 is out of reach: the budget is spent
+    CHECK(row["reached"] == false);
+    CHECK(row["ess"].get<double>() > 0);
+    CHECK(row["peak_memory_mib"].get<double>() > 0);
+    CHECK(fs::exists(dir / "out" / row["run_dir"].get<std::string>() / "metrics.jsonl"));
+  }
+
+  // Remove one row as if the study had been interrupted during that run: the rerun redoes only it.
+  nlohmann::json trimmed = json;
+  trimmed["rows"].erase(trimmed["rows"].end() - 1);
+  std::ofstream(dir / "out" / "scaling.json") << trimmed.dump();
+  const auto second = run_latflow({"scaling", path, "--threads", "1"});
+  REQUIRE(second.code == 0);
+  CHECK_THAT(second.out, Catch::Contains("done (row in scaling.csv)"));
+  CHECK(lines(dir / "out" / "scaling.csv").size() == 5);
+
+  // A changed study does not mix with the old results.
+  const auto changed = run_latflow({"scaling", path, "--set", "study.max_steps=5"});
+  CHECK(changed.code == 2);
+  CHECK_THAT(changed.err, Catch::Contains("different study"));
+}
+
+TEST_CASE("transfer study: zero-shot, fine-tune and scratch per larger lattice", "[experiments][study]") {
+  const fs::path dir = scratch_dir("transfer");
+  const std::string path = tiny_study(dir, "transfer");
+  const auto r = run_latflow({"transfer", path, "--threads", "1"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  std::ifstream in(dir / "out" / "transfer.json");
+  const auto json = nlohmann::json::parse(in);
+  REQUIRE(json["rows"].size() == 2);
+  for (const auto& row : json["rows"]) {
+    CHECK(row["pretrain_L"] == 4);
+    CHECK(row["L"] == 8);
+    CHECK(row["pretrain_steps"] == 3);
+    CHECK(row["zero_shot_ess"].get<double>() > 0);
+    CHECK(row["finetune_steps"] == 4);
+    CHECK(row["scratch_steps"] == 4);
+    CHECK(row["speedup"].get<double>() > 0);
+  }
+  CHECK(lines(dir / "out" / "transfer.csv").size() == 3);
+}

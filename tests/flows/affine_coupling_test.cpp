@@ -1,0 +1,170 @@
+#include <torch/torch.h>
+#include <catch2/catch.hpp>
+
+#include "core/error.hpp"
+#include "flow_checks.hpp"
+#include "flows/affine_coupling.hpp"
+#include "test_models.hpp"
+
+using namespace latflow;
+
+namespace {
+AffineCoupling random_coupling(bool z2, std::uint64_t seed, std::int64_t layers = 4) {
+  AffineCoupling f(AffineCouplingOptions().layers(layers).conditioner(ConditionerOptions().z2(z2)));
+  f->to(torch::kFloat64);
+  testing::randomise(*f, 0.3, seed);
+  return f;
+}
+at::Tensor normal(std::int64_t B, std::int64_t T, std::int64_t L, std::uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  return torch::randn({B, T, L}, gen, torch::dtype(torch::kFloat64));
+}
+at::Tensor zeros(std::int64_t B) { return torch::zeros({B}, torch::dtype(torch::kFloat64)); }
+}  // namespace
+
+TEST_CASE("coupling masks", "[flows][coupling]") {
+  const auto o = torch::dtype(torch::kFloat64);
+  const at::Tensor odd = checkerboard_mask(4, 6, 1, o);
+  CHECK(odd.sum().item<double>() == 12);
+  CHECK(odd[0][1].item<double>() == 1);
+  CHECK(odd[1][1].item<double>() == 0);
+  CHECK(torch::equal(odd + checkerboard_mask(4, 6, 0, o), torch::ones({4, 6}, o)));
+  at::Tensor sum = torch::zeros({4, 6}, o);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) sum += sublattice_mask(4, 6, a, b, o);
+  CHECK(torch::equal(sum, torch::ones({4, 6}, o)));
+  CHECK(sublattice_mask(4, 6, 1, 0, o)[3][2].item<double>() == 1);
+  CHECK(sublattice_mask(4, 6, 1, 0, o)[2][3].item<double>() == 0);
+}
+
+TEST_CASE("coupling flow: the tutorial architecture has 16 x 810 parameters", "[flows][coupling]") {
+  // 1 -> 8 -> 8 -> 2 channels, kernel 3, with biases: 80 + 584 + 146 = 810 per layer (2101.08176).
+  AffineCoupling f(AffineCouplingOptions().layers(16));
+  std::int64_t n = 0;
+  for (const auto& p : f->parameters()) n += p.numel();
+  CHECK(n == 12960);
+}
+
+TEST_CASE("coupling flow is the identity at initialisation", "[flows][coupling]") {
+  for (bool z2 : {false, true}) {
+    AffineCoupling f(AffineCouplingOptions().conditioner(ConditionerOptions().z2(z2)));
+    f->to(torch::kFloat64);
+    const at::Tensor z = normal(5, 8, 8, 1), logq = normal(1, 1, 5, 2).reshape({5});
+    const Density y = f->forward({z, logq});
+    CHECK(torch::equal(y.phi, z));
+    CHECK(torch::equal(y.logq, logq));
+  }
+}
+
+TEST_CASE("one coupling layer changes only the active half, with log-det = sum of s", "[flows][coupling]") {
+  AffineCoupling f = random_coupling(false, 3, 1);
+  const at::Tensor z = normal(2, 4, 4, 4);
+  const Density y = f->forward({z, zeros(2)});
+  const at::Tensor odd = checkerboard_mask(4, 4, 1, z.options()).to(torch::kBool);
+  CHECK(torch::equal(y.phi.masked_select(~odd), z.masked_select(~odd)));
+  CHECK(testing::max_abs(y.phi.masked_select(odd) - z.masked_select(odd)) > 1e-3);
+  // Given the frozen half, each active site is scaled by e^s: the log-det is the sum of s over them.
+  const ScaleShift st = f->named_modules()["layer0"]->as<ConditionerImpl>()->forward(z * (~odd));
+  const at::Tensor expected = -(st.s * odd).sum({1, 2});
+  CHECK(torch::allclose(y.logq, expected, 0, 1e-13));
+}
+
+TEST_CASE("Z2: the symmetrised conditioner has s even and t odd; the flow commutes with phi -> -phi",
+          "[flows][coupling][z2]") {
+  Conditioner c(ConditionerOptions().z2(true).activation("leaky_relu"));
+  c->to(torch::kFloat64);
+  testing::randomise(*c, 0.5, 5);
+  const at::Tensor x = normal(3, 6, 4, 6);
+  const ScaleShift plus = c->forward(x), minus = c->forward(-x);
+  CHECK(testing::max_abs(plus.s) > 1e-2);
+  CHECK(testing::max_abs(plus.t) > 1e-2);
+  CHECK(torch::allclose(minus.s, plus.s, 0, 1e-14));
+  CHECK(torch::allclose(minus.t, -plus.t, 0, 1e-14));
+
+  const at::Tensor z = normal(4, 8, 8, 7);
+  for (bool z2 : {true, false}) {
+    AffineCoupling f = random_coupling(z2, 8);
+    const Density a = f->forward({z, zeros(4)}), b = f->forward({-z, zeros(4)});
+    const double mismatch = testing::max_abs(b.phi + a.phi) + testing::max_abs(b.logq - a.logq);
+    INFO("z2 = " << z2);
+    if (z2) CHECK(mismatch < 1e-12);
+    else CHECK(mismatch > 1e-3);  // the check has power: without symmetrisation the flow is not Z2-equivariant
+  }
+}
+
+TEST_CASE("coupling flow commutes with the translations that preserve the checkerboard", "[flows][coupling]") {
+  AffineCoupling f = random_coupling(false, 9);
+  const at::Tensor z = normal(3, 8, 6, 10);
+  const Density y = f->forward({z, zeros(3)});
+  const auto shifted = [](const at::Tensor& t, std::int64_t a, std::int64_t b) { return t.roll({a, b}, {1, 2}); };
+  for (auto [a, b] : {std::pair{1, 1}, {2, 0}, {0, 2}, {3, -1}}) {
+    const Density ys = f->forward({shifted(z, a, b), zeros(3)});
+    INFO("shift (" << a << ", " << b << ")");
+    CHECK(torch::allclose(ys.phi, shifted(y.phi, a, b), 0, 1e-12));
+    CHECK(torch::allclose(ys.logq, y.logq, 0, 1e-12));
+  }
+  const Density odd_shift = f->forward({shifted(z, 1, 0), zeros(3)});
+  CHECK(testing::max_abs(odd_shift.phi - shifted(y.phi, 1, 0)) > 1e-3);  // single-site shifts swap the parities
+}
+
+TEST_CASE("the same coupling weights run at L and 2L: a tiled configuration maps to the tiled image",
+          "[flows][coupling]") {
+  AffineCoupling f = random_coupling(true, 11);
+  const at::Tensor z = normal(2, 4, 4, 12);
+  const Density small = f->forward({z, zeros(2)});
+  const Density big = f->forward({z.repeat({1, 2, 2}), zeros(2)});
+  CHECK(torch::allclose(big.phi, small.phi.repeat({1, 2, 2}), 0, 1e-12));
+  CHECK(torch::allclose(big.logq, 4 * small.logq, 0, 1e-11));  // the log-det is a sum over sites
+  testing::check_roundtrip(*f, normal(2, 16, 16, 13), 1e-12);
+}
+
+TEST_CASE("coupling flow in float32", "[flows][coupling]") {
+  AffineCoupling f = random_coupling(false, 14);
+  f->to(torch::kFloat32);
+  const at::Tensor z = normal(4, 8, 8, 15).to(torch::kFloat32);
+  const Density y = f->forward({z, torch::zeros({4})});
+  CHECK(y.phi.scalar_type() == torch::kFloat32);
+  testing::check_roundtrip(*f, z, 1e-5);
+}
+
+TEST_CASE("coupling flow rejects bad settings and lattices", "[flows][coupling]") {
+  CHECK_THROWS_AS(AffineCoupling(AffineCouplingOptions().layers(0)), UserError);
+  CHECK_THROWS_AS(Conditioner(ConditionerOptions().kernel_size(4)), UserError);
+  CHECK_THROWS_AS(Conditioner(ConditionerOptions().kernel_size(0)), UserError);
+  CHECK_THROWS_AS(Conditioner(ConditionerOptions().hidden({8, 0})), UserError);
+  CHECK_THROWS_AS(Conditioner(ConditionerOptions().activation("relu")), UserError);
+  AffineCoupling f(AffineCouplingOptions().layers(2));
+  CHECK_THROWS_AS(f->forward({torch::zeros({1, 5, 4}), torch::zeros({1})}), UserError);
+  CHECK_THROWS_AS(f->forward({torch::zeros({1, 4, 3}), torch::zeros({1})}), UserError);
+  CHECK_THROWS_AS(f->reverse({torch::zeros({4, 4}), torch::zeros({1})}), UserError);
+  AffineCoupling wide(AffineCouplingOptions().layers(2).conditioner(ConditionerOptions().kernel_size(7)));
+  CHECK_THROWS_AS(wide->forward({torch::zeros({1, 2, 2}), torch::zeros({1})}), UserError);
+  CHECK_NOTHROW(wide->forward({torch::zeros({1, 4, 4}), torch::zeros({1})}));
+}
+
+TEST_CASE("coupling settings from a run card", "[flows][coupling]") {
+  Config card;
+  card.set("model.coupling_layers", std::int64_t{6});
+  card.set("model.hidden_channels", std::int64_t{5});
+  card.set("model.hidden_layers", std::int64_t{3});
+  card.set("model.kernel_size", std::int64_t{5});
+  card.set("model.activation", std::string("tanh"));
+  card.set("model.z2", true);
+  const AffineCouplingOptions o = affine_coupling_options(card);
+  CHECK(o.layers() == 6);
+  CHECK(o.conditioner().hidden() == std::vector<std::int64_t>{5, 5, 5});
+  CHECK(o.conditioner().kernel_size() == 5);
+  CHECK(o.conditioner().activation() == "tanh");
+  CHECK(o.conditioner().z2());
+}
+
+TEST_CASE("coupling flow on CUDA matches the CPU", "[flows][coupling][cuda]") {
+  AffineCoupling f = random_coupling(true, 16);
+  const at::Tensor z = normal(4, 8, 8, 17);
+  const Density cpu = f->forward({z, zeros(4)});
+  f->to(torch::kCUDA);
+  const Density gpu = f->forward({z.cuda(), zeros(4).cuda()});
+  CHECK(torch::allclose(gpu.phi.cpu(), cpu.phi, 0, 1e-10));
+  CHECK(torch::allclose(gpu.logq.cpu(), cpu.logq, 0, 1e-10));
+  testing::check_roundtrip(*f, z.cuda(), 1e-12);
+}

@@ -1,0 +1,68 @@
+#pragma once
+// Conformance checks that every flow (every TransformImpl, and a FlowImpl around it) must pass, each
+// against an exact answer:
+//   check_roundtrip           reverse(forward(z)) = z, log q restored, and log q threaded additively;
+//   check_logdet_vs_autograd  the threaded log-det equals log|det J| of the full V x V Jacobian of the map,
+//                             built row by row with autograd;
+//   check_normalisation       log_prob agrees with what sample reports, and exp(log_prob) integrates to 1
+//                             (importance sampling from a wide Gaussian, within 4 computed standard errors).
+// Call them inside a TEST_CASE, in float64, on small lattices.
+#include <cmath>
+
+#include <torch/torch.h>
+#include <catch2/catch.hpp>
+
+#include "flows/flow.hpp"
+
+namespace latflow::testing {
+
+inline double max_abs(const at::Tensor& t) { return t.abs().max().item<double>(); }
+
+/// z [B, T, L]. Also checks that an offset of the input log q comes out unchanged (the threading).
+inline void check_roundtrip(TransformImpl& f, const at::Tensor& z, double tol) {
+  const at::Tensor offset = torch::randn({z.size(0)}, z.options());
+  const Density y = f.forward({z, offset});
+  const Density back = f.reverse(y);
+  CHECK(max_abs(back.phi - z) <= tol * (1 + max_abs(z)));
+  CHECK(max_abs(back.logq - offset) <= tol * (1 + max_abs(y.logq)));
+  const Density y0 = f.forward({z, torch::zeros_like(offset)});
+  CHECK(max_abs(y.phi - y0.phi) <= tol * (1 + max_abs(y.phi)));
+  CHECK(max_abs(y.logq - y0.logq - offset) <= tol * (1 + max_abs(y.logq)));
+}
+
+/// For each configuration of z [B, T, L] (keep B and V small: V backward passes each).
+inline void check_logdet_vs_autograd(TransformImpl& f, const at::Tensor& z, double tol) {
+  const std::int64_t V = z.size(1) * z.size(2);
+  for (std::int64_t b = 0; b < z.size(0); ++b) {
+    const at::Tensor zb = z.narrow(0, b, 1).detach().clone().requires_grad_(true);
+    const Density y = f.forward({zb, torch::zeros({1}, z.options())});
+    const at::Tensor flat = y.phi.reshape({V});
+    at::Tensor J = torch::zeros({V, V}, z.options());
+    for (std::int64_t i = 0; i < V; ++i)
+      J[i] = torch::autograd::grad({flat[i]}, {zb}, {}, /*retain_graph=*/true)[0].reshape({V});
+    const double log_abs_det = std::get<1>(torch::linalg_slogdet(J)).item<double>();
+    INFO("configuration " << b << " of " << z.size(0) << ", V = " << V);
+    CHECK(-y.logq.item<double>() == Approx(log_abs_det).margin(tol));
+  }
+}
+
+/// flow.log_prob(phi) equals the log q that flow.sample reports, and E_g[q / g] = 1 for g = N(0, sigma^2)
+/// per site, from n draws (the standard error must come out below max_se, so the check has power).
+inline void check_normalisation(FlowImpl& flow, const Lattice& lattice, std::int64_t n, double sigma,
+                                double max_se) {
+  torch::NoGradGuard no_grad;
+  const Density d = flow.sample(64, lattice);
+  CHECK(max_abs(flow.log_prob(d.phi) - d.logq) <= 1e-10 * (1 + max_abs(d.logq)));
+
+  const at::Tensor phi = sigma * torch::randn({n, lattice.T, lattice.L}, flow.tensor_options());
+  const double V = static_cast<double>(lattice.volume());
+  const at::Tensor log_g = -0.5 * phi.pow(2).sum({1, 2}) / (sigma * sigma) - V * std::log(sigma * std::sqrt(2 * M_PI));
+  const at::Tensor w = torch::exp(flow.log_prob(phi) - log_g);
+  const double mean = w.mean().item<double>();
+  const double se = w.std().item<double>() / std::sqrt(static_cast<double>(n));
+  INFO("integral of q = " << mean << " +- " << se << " (" << n << " draws from N(0, " << sigma << "^2))");
+  REQUIRE(se < max_se);
+  CHECK(std::abs(mean - 1) < 4 * se);
+}
+
+}  // namespace latflow::testing
