@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/memory.hpp"
 #include "experiments/commands.hpp"
 #include "experiments/plotting.hpp"
@@ -66,7 +67,7 @@ class StudyDirectory {
     if (force) {
       for (const char* f : {"study.toml", "scaling.csv", "scaling.json", "transfer.csv", "transfer.json"})
         fs::remove(path_ + "/" + f);
-      fs::remove_all(path_ + "/runs");
+      remove_tree(path_ + "/runs");
     } else if (fs::exists(recorded)) {
       std::ifstream in(recorded);
       const std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -127,6 +127,12 @@ Density HierarchicalImpl::forward(const Density& x) { return forward_at(x, depth
 Density HierarchicalImpl::reverse(const Density& y) { return reverse_at(y, depth_of(y.phi)); }
 
 void HierarchicalImpl::load(torch::serialize::InputArchive& archive) {
+  // Refuse before touching any weight, so a failed load leaves the flow as it was.
+  torch::serialize::InputArchive first_level;
+  if (!levels_.empty() && !archive.try_read(level_name(1), first_level))
+    throw UserError("hierarchical flow: the saved weights have no refinement level to extend to the " +
+                    std::to_string(levels_.size()) + " levels of this flow (they were trained on the coarse "
+                    "lattice alone)");
   torch::serialize::InputArchive part;
   archive.read("coarse", part);
   coarse_->load(part);
@@ -136,10 +142,6 @@ void HierarchicalImpl::load(torch::serialize::InputArchive& archive) {
       levels_[j]->load(level);
       continue;
     }
-    if (j == 0)
-      throw UserError("hierarchical flow: the saved weights have no refinement level to extend to the " +
-                      std::to_string(levels_.size()) + " levels of this flow (they were trained on the coarse "
-                      "lattice alone)");
     // share_finest: the saved flow ran this level with its finest level's weights; start from the same map.
     torch::NoGradGuard no_grad;
     const auto finest = levels_[j - 1]->named_parameters();

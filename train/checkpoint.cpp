@@ -67,14 +67,16 @@ CheckpointMeta read_checkpoint_meta(const std::string& path) {
   } catch (const c10::Error& e) {
     throw UserError("checkpoint '" + path + "' cannot be read (" + e.what_without_backtrace() + ")");
   }
+  // A fresh tensor per key: read() into a defined tensor would set_() it to storage of another type.
+  const auto read = [&archive](const char* key) {
+    at::Tensor t;
+    archive.read(key, t);
+    return t;
+  };
   CheckpointMeta meta;
-  at::Tensor t;
-  archive.read("step", t);
-  meta.step = t.item<std::int64_t>();
-  archive.read("seconds", t);
-  meta.seconds = t.item<double>();
-  archive.read("runcard", t);
-  meta.runcard = tensor_string(t);
+  meta.step = read("step").item<std::int64_t>();
+  meta.seconds = read("seconds").item<double>();
+  meta.runcard = tensor_string(read("runcard"));
   return meta;
 }
 

@@ -32,7 +32,7 @@ std::string write_card(const std::string& name, const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("--version names latflow, LibTorch and CUDA", "[experiments][cli]") {
+TEST_CASE("the version flag names latflow, LibTorch and CUDA", "[experiments][cli]") {
   const auto r = cli({"--version"});
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("latflow 0.") && Catch::Contains("LibTorch 2.") && Catch::Contains("CUDA"));

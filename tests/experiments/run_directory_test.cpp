@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "experiments/run_directory.hpp"
 
 using namespace latflow;
@@ -11,7 +12,7 @@ namespace fs = std::filesystem;
 
 TEST_CASE("run directories never overwrite an earlier run without --force", "[experiments]") {
   const std::string path = (fs::temp_directory_path() / "latflow-rundir-test").string();
-  fs::remove_all(path);
+  remove_tree(path);
   {
     RunDirectory d(path, RunDirectory::Mode::Fresh);
     d.write_file("runcard.toml", "x");

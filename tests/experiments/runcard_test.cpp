@@ -58,7 +58,7 @@ TEST_CASE("unknown sections and keys name the closest valid one", "[experiments]
 
 TEST_CASE("wrong types are rejected with both types named", "[experiments][runcard]") {
   CHECK_THAT(error_of("[lattice]\nL = \"eight\"\n"),
-             Catch::Contains("'lattice.L' must be an integer, got a string (\"eight\")"));
+             Catch::Contains("'lattice.L' must be an integer, got a string ('eight')"));
   CHECK_THAT(error_of("[lattice]\nL = 8.5\n"), Catch::Contains("non-integer"));
   CHECK_THAT(error_of("[eval]\nhmc = 1\n"), Catch::Contains("boolean"));
   CHECK_THAT(error_of("", {"lattice.L=8x"}), Catch::Contains("expected an integer"));
@@ -70,7 +70,7 @@ TEST_CASE("out-of-range values say what is allowed", "[experiments][runcard]") {
   CHECK_THAT(error_of("[lattice]\nL = 1\n"), Catch::Contains("'lattice.L' = 1 is out of range; allowed: in [2, 4096]"));
   CHECK_THAT(error_of("[lattice]\nT = 1\n"), Catch::Contains("'lattice.T' = 1"));
   CHECK_THAT(error_of("[train]\nbatch = 0\n"), Catch::Contains("'train.batch' = 0 is out of range"));
-  CHECK_THAT(error_of("[train]\nsteps = -5\n"), Catch::Contains("'train.steps' = -5 is out of range; allowed: >= 0"));
+  CHECK_THAT(error_of("[train]\nsteps = -5\n"), Catch::Contains("'train.steps' = -5 is out of range; allowed: in [0, 1000000000]"));
   CHECK_THAT(error_of("[solver]\nsteps = 0\n"), Catch::Contains("'solver.steps' = 0"));
   CHECK_THAT(error_of("[train]\nlr = 0.0\n"), Catch::Contains("allowed: in (0.0, 10.0]"));
   CHECK_THAT(error_of("[lattice]\nlambda = -1.0\n"), Catch::Contains("'lattice.lambda'"));

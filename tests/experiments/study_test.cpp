@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "experiments/cli.hpp"
 #include "experiments/study.hpp"
 
@@ -32,7 +33,7 @@ Result run_latflow(std::vector<std::string> args) {
 
 fs::path scratch_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / "latflow-study-test" / name;
-  fs::remove_all(dir);
+  latflow::remove_tree(dir.string());
   fs::create_directories(dir);
   return dir;
 }
@@ -102,7 +103,7 @@ TEST_CASE("study files: bad input names the key and what is allowed", "[experime
   CHECK_THAT(r.err, Catch::Contains("study.max_steps"));
 }
 
-TEST_CASE("--set study.key edits the study, other keys reach every run card", "[experiments][study]") {
+TEST_CASE("study overrides: --set study.key edits the study, other keys reach every run card", "[experiments][study]") {
   const fs::path dir = scratch_dir("sets");
   const std::string path = tiny_study(dir, "scaling");
   const Study st = load_study(path, "scaling", {"study.max_steps=7", "study.seeds=[3, 4]", "train.lr=0.01"});

@@ -119,7 +119,8 @@ TEST_CASE("the same coupling weights run at L and 2L: a tiled configuration maps
 }
 
 TEST_CASE("coupling flow in float32", "[flows][coupling]") {
-  AffineCoupling f = random_coupling(false, 14);
+  // Two layers keep the map well conditioned, so float32 rounding alone sets the round-trip error.
+  AffineCoupling f = random_coupling(false, 14, 2);
   f->to(torch::kFloat32);
   const at::Tensor z = normal(4, 8, 8, 15).to(torch::kFloat32);
   const Density y = f->forward({z, torch::zeros({4})});

@@ -62,7 +62,12 @@ TEST_CASE("baseline flows: round trip, log-det = log|det J| and normalisation", 
       testing::check_roundtrip(flow.transform(), z, 1e-12);
       testing::check_logdet_vs_autograd(flow.transform(), z.narrow(0, 0, 2), 1e-10);
     }
+    // Normalisation by E_q[g/q] = 1 needs q close enough to a Gaussian for g/q to have a finite variance:
+    // weights nearer the identity, still far enough from it that a wrong constant in log q shows.
     INFO(c.name);
-    testing::check_normalisation(flow, c.lattices.front(), 40000, 1.3, 0.03);
+    FlowImpl mild(std::make_shared<testing::UnitGaussian>(), c.make());
+    mild.to(torch::kFloat64);
+    testing::randomise(mild, 0.05, seed);
+    testing::check_normalisation(mild, c.lattices.front(), 40000, 0.03);
   }
 }
