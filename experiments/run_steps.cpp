@@ -84,7 +84,9 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
     dir.log("initialised from " + init_from);
   }
   const bool terminal = Progress::is_terminal(2);
-  const TrainOptions opts = TrainOptions::from_config(s.card.config);
+  TrainOptions opts = TrainOptions::from_config(s.card.config);
+  // A fine-tuned model may meet the target before any training: measure where it starts.
+  opts.evaluate_at_start = !init_from.empty();
   Progress progress(err, "train", opts.steps, terminal);
   InterruptGuard guard;
   Monitor monitor;

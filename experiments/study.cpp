@@ -1,5 +1,6 @@
 #include "experiments/study.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -8,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "experiments/runcard.hpp"
+#include "lattice/presets.hpp"
 
 namespace fs = std::filesystem;
 
@@ -87,10 +89,18 @@ class Reader {
 std::vector<LatticePoint> read_points(const Reader& r, const std::string& prefix) {
   std::vector<LatticePoint> points;
   const std::string presets_key = prefix.empty() ? "presets" : prefix + "preset";
+  const auto from_preset = [&](const std::string& name) {
+    try {
+      const Phi4Preset& p = phi4_preset(name);
+      return LatticePoint{name, p.L, p.m2, p.lambda};
+    } catch (const UserError& e) {
+      throw ConfigError(r.at(presets_key) + e.what());
+    }
+  };
   if (prefix.empty()) {
-    for (const auto& p : r.list<std::string>("presets")) points.push_back({p, 0, 0, 0});
+    for (const auto& p : r.list<std::string>("presets")) points.push_back(from_preset(p));
   } else if (r.has(presets_key)) {
-    points.push_back({r.string(presets_key, ""), 0, 0, 0});
+    points.push_back(from_preset(r.string(presets_key, "")));
   }
   const std::string L_key = prefix + "L", m2_key = prefix + "m2", lambda_key = prefix + "lambda";
   if (r.has(L_key)) {
@@ -104,6 +114,8 @@ std::vector<LatticePoint> read_points(const Reader& r, const std::string& prefix
       m2s = r.list<double>(m2_key);
       lambdas = r.list<double>(lambda_key);
     } else {
+      for (const auto& k : {m2_key, lambda_key})
+        if (!r.has(k)) throw ConfigError(r.at(L_key) + "needs " + m2_key + " and " + lambda_key + " as well");
       Ls = {r.integer(L_key, 0, 2)};
       m2s = {r.number(m2_key, 0, -1e300)};
       lambdas = {r.number(lambda_key, 0, 0)};
@@ -112,6 +124,9 @@ std::vector<LatticePoint> read_points(const Reader& r, const std::string& prefix
       throw ConfigError(r.at(L_key) + m2_key + " and " + lambda_key + " need one value per lattice size (" +
                         std::to_string(Ls.size()) + ")");
     for (std::size_t i = 0; i < Ls.size(); ++i) points.push_back({"", Ls[i], m2s[i], lambdas[i]});
+  } else {
+    for (const auto& k : {m2_key, lambda_key})
+      if (r.has(k)) throw ConfigError(r.at(k) + "is used only together with " + L_key);
   }
   return points;
 }
@@ -126,15 +141,23 @@ std::string resolve_card(const std::string& card, const std::string& study_path)
 
 }  // namespace
 
+std::string LatticePoint::str() const {
+  std::ostringstream os;
+  os.precision(17);
+  if (!preset.empty()) os << preset << ": ";
+  os << "L=" << L << ",m2=" << m2 << ",lambda=" << lambda;
+  return os.str();
+}
+
 std::vector<std::string> LatticePoint::overrides() const {
-  if (!preset.empty()) return {"lattice.preset=" + preset};
+  // Every lattice key, so that nothing a family's card sets can leak into the study's lattice.
   std::ostringstream m2s, ls;
   m2s.precision(17);
   ls.precision(17);
   m2s << m2;
   ls << lambda;
-  return {"lattice.preset=", "lattice.convention=canonical", "lattice.L=" + std::to_string(L), "lattice.T=0",
-          "lattice.m2=" + m2s.str(), "lattice.lambda=" + ls.str()};
+  return {"lattice.preset=" + preset, "lattice.convention=canonical", "lattice.L=" + std::to_string(L),
+          "lattice.T=0", "lattice.m2=" + m2s.str(), "lattice.lambda=" + ls.str()};
 }
 
 Study load_study(const std::string& path, const std::string& kind, const std::vector<std::string>& sets) {
@@ -230,6 +253,25 @@ Study load_study(const std::string& path, const std::string& kind, const std::ve
                              override_text(node, where + "overrides." + std::string(key.str()) + ": "));
   for (const auto& s : sets)
     if (s.rfind("study.", 0) != 0) st.overrides.push_back(s);
+  for (const auto& o : st.overrides)
+    if (o.rfind("lattice.", 0) == 0 || o.rfind("run.seed", 0) == 0 || o.rfind("output.", 0) == 0)
+      throw ConfigError(where + "override '" + o + "': the study itself sets the lattice (presets or L), the seeds "
+                        "(study.seeds) and the output (study.output)");
+  const auto unique = [&](auto values, const std::string& key) {
+    std::sort(values.begin(), values.end());
+    if (std::adjacent_find(values.begin(), values.end()) != values.end())
+      throw ConfigError(r.at(key) + "has repeated entries; each must appear once");
+  };
+  unique(st.families, "families");
+  unique(st.seeds, "seeds");
+  std::vector<std::int64_t> sizes;
+  for (const auto& p : st.points) sizes.push_back(p.L);
+  unique(sizes, "presets' or 'L");  // rows and run directories are named by L
+  if (kind == "transfer")
+    for (const auto& p : st.points)
+      if (p.L <= st.pretrain.L)
+        throw ConfigError(where + "transfer lattice L = " + std::to_string(p.L) +
+                          " must be larger than the pretraining lattice L = " + std::to_string(st.pretrain.L));
 
   // Every run card must resolve at every lattice before hours of training start.
   std::vector<LatticePoint> all = st.points;
@@ -255,10 +297,7 @@ std::string Study::to_toml() const {
   for (const auto& c : cards) crd.push_back(c);
   for (auto s : seeds) seed.push_back(s);
   toml::array points_arr;
-  for (const auto& p : points)
-    points_arr.push_back(p.preset.empty() ? "L=" + std::to_string(p.L) + ",m2=" + std::to_string(p.m2) +
-                                                ",lambda=" + std::to_string(p.lambda)
-                                          : p.preset);
+  for (const auto& p : points) points_arr.push_back(p.str());
   toml::array ov;
   for (const auto& o : overrides) ov.push_back(o);
   t.insert("kind", kind);
@@ -272,8 +311,10 @@ std::string Study::to_toml() const {
   t.insert("max_seconds", max_seconds);
   t.insert("eval_every", eval_every);
   t.insert("overrides", ov);
+  t.insert("device", device);
+  t.insert("threads", threads);
   if (kind == "transfer") {
-    t.insert("pretrain", pretrain.preset.empty() ? "L=" + std::to_string(pretrain.L) : pretrain.preset);
+    t.insert("pretrain", pretrain.str());
     t.insert("pretrain_steps", pretrain_steps);
   }
   std::ostringstream os;

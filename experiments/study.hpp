@@ -30,8 +30,10 @@ struct LatticePoint {
   std::string preset;  ///< "" for explicit couplings
   std::int64_t L = 0;
   double m2 = 0, lambda = 0;
-  /// The run-card overrides selecting this point.
+  /// The run-card overrides selecting this point (every lattice key).
   std::vector<std::string> overrides() const;
+  /// "albergo-L8: L=8,m2=-4,lambda=6.008" (full precision).
+  std::string str() const;
 };
 
 struct Study {
@@ -47,6 +49,8 @@ struct Study {
   std::int64_t eval_every = 25;
   std::string output;
   std::vector<std::string> overrides;  ///< "section.key=value", from [overrides] and --set
+  std::string device = "cpu";          ///< where the runs train (--device); recorded, so CPU and GPU rows never mix
+  std::int64_t threads = 0;            ///< --threads (0: the run cards' run.threads)
   LatticePoint pretrain;               ///< transfer only
   std::int64_t pretrain_steps = 0;     ///< transfer only
 

@@ -64,7 +64,7 @@ class StudyDirectory {
   StudyDirectory(const Study& st, std::vector<std::string> columns, bool force)
       : path_(st.output), name_(st.kind), columns_(std::move(columns)), study_(st.to_toml()) {
     const std::string recorded = path_ + "/study.toml";
-    if (force) {
+    if (force && fs::exists(recorded)) {  // only ever discard what a study wrote
       for (const char* f : {"study.toml", "scaling.csv", "scaling.json", "transfer.csv", "transfer.json"})
         fs::remove(path_ + "/" + f);
       remove_tree(path_ + "/runs");
@@ -133,6 +133,12 @@ struct RunOutcome {
 /// then evaluates it on its own lattice.
 RunOutcome study_run(const std::string& card, std::vector<std::string> sets, const std::string& dir,
                      const std::string& init_from, std::ostream& err) {
+  // A run that finished (its results.json is written last) is not trained again when a study resumes.
+  if (fs::exists(dir + "/results.json")) {
+    std::ifstream in(dir + "/results.json");
+    const auto done = nlohmann::json::parse(in);
+    if (done.contains("eval")) return {done["train"], done["eval"], done.value("peak_memory_mib", -1.0), false};
+  }
   Session s(load_runcard(card, sets));
   const bool resume = fs::exists(dir + "/checkpoint.pt");
   RunDirectory rd(dir, resume ? RunDirectory::Mode::Resume : RunDirectory::Mode::Force);
@@ -180,22 +186,20 @@ std::vector<std::string> run_sets(const Study& st, const GlobalOptions& g, const
   return sets;
 }
 
-std::int64_t lattice_L(const std::string& card, const std::vector<std::string>& sets) {
-  return load_runcard(card, sets).config.get<std::int64_t>("lattice.L");
-}
-
 Study prepare(const std::string& path, const std::string& kind, GlobalOptions& g) {
   Study st = load_study(path, kind, g.sets);
   if (!g.out.empty()) st.output = g.out;
   if (g.seed >= 0) throw UserError("--seed does not apply to a study; set study.seeds (e.g. --set 'study.seeds=[1,2]')");
+  st.device = g.device.empty() ? "from the run cards" : g.device;
+  st.threads = g.threads >= 0 ? g.threads : 0;
   return st;
 }
 
 int interrupted_study(const StudyDirectory& dir, const std::string& kind, const std::string& path,
                       std::ostream& err) {
   err << "interrupted; finished rows are in " << dir.path() << "/" << kind
-      << ".csv and the current run has a checkpoint. Continue with the same command:\n  latflow " << kind << " "
-      << path << "\n";
+      << ".csv and the current run has a checkpoint. Continue by rerunning the same command with the same "
+         "options, e.g.\n  latflow " << kind << " " << path << " [--out ...] [--set ...]\n";
   return 130;
 }
 
@@ -222,7 +226,7 @@ int cmd_scaling(const std::string& path, GlobalOptions g, std::ostream& out, std
     for (const auto& p : st.points)
       for (std::int64_t seed : st.seeds) {
         ++k;
-        const std::int64_t L = lattice_L(st.cards[f], run_sets(st, g, p, seed, "", st.max_steps, true));
+        const std::int64_t L = p.L;
         const std::string name = st.families[f] + "-L" + std::to_string(L) + "-seed" + std::to_string(seed);
         out << "[" << k << "/" << total << "] " << name << ": ";
         if (dir.find({{"family", st.families[f]}, {"L", L}, {"seed", seed}})) {
@@ -234,13 +238,12 @@ int cmd_scaling(const std::string& path, GlobalOptions g, std::ostream& out, std
         const auto sets = run_sets(st, g, p, seed, dir.path() + "/" + rel, st.max_steps, true);
         const RunOutcome o = study_run(st.cards[f], sets, dir.path() + "/" + rel, "", err);
         if (o.interrupted) return interrupted_study(dir, "scaling", path, err);
-        const Config c = load_runcard(st.cards[f], sets).config;
         const auto& t = o.train;
         dir.add({{"family", st.families[f]},
                  {"card", st.cards[f]},
                  {"L", L},
-                 {"m2", c.get<double>("lattice.m2")},
-                 {"lambda", c.get<double>("lattice.lambda")},
+                 {"m2", p.m2},
+                 {"lambda", p.lambda},
                  {"seed", seed},
                  {"parameters", t["parameters"]},
                  {"target_metric", st.target_metric},
@@ -283,32 +286,22 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
     for (std::int64_t seed : st.seeds) {
       const std::string& family = st.families[f];
       const std::string& card = st.cards[f];
-      const std::int64_t L0 = lattice_L(card, run_sets(st, g, st.pretrain, seed, "", 1, false));
+      const std::int64_t L0 = st.pretrain.L;
       const std::string pre_name = family + "-pretrain-L" + std::to_string(L0) + "-seed" + std::to_string(seed);
       const std::string pre_dir = dir.path() + "/" + dir.run_dir(pre_name);
-      nlohmann::json pre;
-      if (fs::exists(pre_dir + "/results.json")) {
-        std::ifstream in(pre_dir + "/results.json");
-        pre = nlohmann::json::parse(in);
-        out << pre_name << ": done\n";
-      } else {
-        out << pre_name << ": pretraining\n" << std::flush;
-        const RunOutcome o = study_run(card, run_sets(st, g, st.pretrain, seed, pre_dir, st.pretrain_steps, false),
+      out << pre_name << ": pretraining\n" << std::flush;
+      const RunOutcome pre = study_run(card, run_sets(st, g, st.pretrain, seed, pre_dir, st.pretrain_steps, false),
                                        pre_dir, "", err);
-        if (o.interrupted) return interrupted_study(dir, "transfer", path, err);
-        pre = {{"train", o.train}, {"eval", o.eval}};
-      }
+      if (pre.interrupted) return interrupted_study(dir, "transfer", path, err);
       const std::string pretrained = pre_dir + "/checkpoint.pt";
 
       for (const auto& p : st.points) {
-        const std::int64_t L = lattice_L(card, run_sets(st, g, p, seed, "", 1, true));
+        const std::int64_t L = p.L;
         const std::string tag = family + "-L" + std::to_string(L) + "-seed" + std::to_string(seed);
         if (dir.find({{"family", family}, {"L", L}, {"seed", seed}})) {
           out << tag << ": done (row in transfer.csv)\n";
           continue;
         }
-        if (L <= L0) throw UserError(path + ": transfer lattice L = " + std::to_string(L) +
-                                     " is not larger than the pretraining lattice L = " + std::to_string(L0));
         // Zero-shot: the pretrained weights on the larger lattice, no training.
         Session big(load_runcard(card, run_sets(st, g, p, seed, "", 1, true)));
         FlowPtr moved = load_trained(big, pretrained);
@@ -332,13 +325,13 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
           return t["reached_target"].get<bool>() ? t[std::string(what) + "_to_target"] : t[what];
         };
         const double ft_s = cost(ft.train, "seconds").get<double>(), sc_s = cost(sc.train, "seconds").get<double>();
-        const double pre_s = pre["train"]["seconds"].get<double>();
+        const double pre_s = pre.train["seconds"].get<double>();
         dir.add({{"family", family},
                  {"pretrain_L", L0},
                  {"L", L},
                  {"seed", seed},
                  {"parameters", ft.train["parameters"]},
-                 {"pretrain_steps", pre["train"]["steps"]},
+                 {"pretrain_steps", pre.train["steps"]},
                  {"pretrain_seconds", pre_s},
                  {"zero_shot_ess", zero["ess"]},
                  {"zero_shot_acceptance", zero["acceptance"]},

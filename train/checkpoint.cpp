@@ -53,6 +53,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   archive.write("step", torch::tensor(meta.step, torch::kInt64));
   archive.write("seconds", torch::tensor(meta.seconds, torch::kFloat64));
   archive.write("runcard", string_tensor(meta.runcard));
+  archive.write("target_step", torch::tensor(meta.target_step, torch::kInt64));
+  archive.write("target_seconds", torch::tensor(meta.target_seconds, torch::kFloat64));
 
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
@@ -77,6 +79,10 @@ CheckpointMeta read_checkpoint_meta(const std::string& path) {
   meta.step = read("step").item<std::int64_t>();
   meta.seconds = read("seconds").item<double>();
   meta.runcard = tensor_string(read("runcard"));
+  at::Tensor t;
+  if (archive.try_read("target_step", t)) meta.target_step = t.item<std::int64_t>();
+  at::Tensor u;
+  if (archive.try_read("target_seconds", u)) meta.target_seconds = u.item<double>();
   return meta;
 }
 

@@ -15,6 +15,8 @@ struct CheckpointMeta {
   std::int64_t step = 0;        ///< optimiser steps completed
   double seconds = 0;           ///< training wall time so far
   std::string runcard;          ///< the resolved run card (TOML)
+  std::int64_t target_step = -1;    ///< step at which the training target was reached, -1 if not (yet)
+  double target_seconds = -1;       ///< training wall time at that step
 };
 
 /// Atomically writes `path` (via path + ".tmp" and rename).

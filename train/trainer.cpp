@@ -61,6 +61,8 @@ void Trainer::resume_from(const std::string& checkpoint_path) {
   const CheckpointMeta meta = load_checkpoint(checkpoint_path, *flow_, optimizer_.get(), true);
   step_ = meta.step;
   seconds_ = meta.seconds;
+  target_step_ = meta.target_step;
+  target_seconds_ = meta.target_seconds;
 }
 
 nlohmann::json Trainer::evaluate(std::int64_t n) {
@@ -81,20 +83,57 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
   TrainResult result;
   std::vector<at::Tensor> params = flow_->parameters();
   const double start = now_seconds() - seconds_;
-  std::int64_t bad_steps = 0;
+  std::int64_t bad_steps = 0, evaluated_at = -1;
   auto save = [&] {
-    if (!checkpoint_path.empty()) save_checkpoint(checkpoint_path, *flow_, optimizer_.get(), {step_, seconds_, runcard});
+    if (!checkpoint_path.empty())
+      save_checkpoint(checkpoint_path, *flow_, optimizer_.get(),
+                      {step_, seconds_, runcard, result.steps_to_target, result.seconds_to_target});
   };
   auto warn = [&](const std::string& m) {
     if (monitor_.on_warning) monitor_.on_warning(m);
   };
+  auto finish = [&] {
+    save();
+    result.steps = step_;
+    result.seconds = seconds_;
+    return result;
+  };
+  // Evaluates on a fresh batch, reports it and notes when the target is first reached.
+  auto evaluate_now = [&] {
+    evaluated_at = step_;
+    nlohmann::json record = {{"step", step_}, {"seconds", seconds_}, {"eval", evaluate(options_.eval_batch)}};
+    const auto& ev = record["eval"];
+    // A reverse-KL estimate far below zero means the discretised log-density is wrong: the flow is
+    // exploiting the solver's error rather than learning the target.
+    if (ev["kl"]["value"].get<double>() < -5 * ev["kl"]["error"].get<double>() - 0.05)
+      warn("step " + std::to_string(step_) + ": KL estimate " + ev["kl"]["value"].dump() +
+           " < 0: the solver's error is being exploited; raise solver.steps");
+    if (monitor_.on_eval) monitor_.on_eval(record);
+    result.last_eval = record;
+    if (options_.target > 0 && !result.reached_target && ev[options_.target_metric].get<double>() >= options_.target) {
+      result.reached_target = true;
+      result.steps_to_target = step_;
+      result.seconds_to_target = seconds_;
+    }
+  };
+
+  if (target_step_ >= 0) {  // resumed after the target was reached: the run is over
+    result.reached_target = true;
+    result.steps_to_target = target_step_;
+    result.seconds_to_target = target_seconds_;
+    return finish();
+  }
+  if (options_.evaluate_at_start && step_ == 0) {
+    evaluate_now();
+    if (result.reached_target) return finish();
+  }
 
   while (step_ < options_.steps) {
     if (monitor_.should_stop && monitor_.should_stop()) {
       result.interrupted = true;
       break;
     }
-    if (options_.max_seconds > 0 && seconds_ >= options_.max_seconds) break;
+    if (options_.max_seconds > 0 && now_seconds() - start >= options_.max_seconds) break;
 
     const double lr = options_.lr_at(step_);
     for (auto& group : optimizer_->param_groups())
@@ -116,7 +155,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
       if (bad_steps >= options_.max_bad_steps)
         throw std::runtime_error(std::to_string(bad_steps) +
                                  " consecutive non-finite steps; training stopped. The last good "
-                                 "checkpoint is intact: lower train.lr or raise solver.steps, then --resume");
+                                 "checkpoint is intact: lower train.lr or raise solver.steps, then resume");
       continue;
     }
     bad_steps = 0;
@@ -132,30 +171,13 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
                         {"grad_norm", grad_norm},
                         {"seconds", seconds_}});
 
-    const bool last = step_ == options_.steps;
-    if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || last) {
-      nlohmann::json record = {{"step", step_}, {"seconds", seconds_}, {"eval", evaluate(options_.eval_batch)}};
-      const auto& ev = record["eval"];
-      // A reverse-KL estimate far below zero means the discretised log-density is wrong: the flow is
-      // exploiting the solver's error rather than learning the target.
-      if (ev["kl"]["value"].get<double>() < -5 * ev["kl"]["error"].get<double>() - 0.05)
-        warn("step " + std::to_string(step_) + ": KL estimate " + ev["kl"]["value"].dump() +
-             " < 0: the solver's error is being exploited; raise solver.steps");
-      if (monitor_.on_eval) monitor_.on_eval(record);
-      result.last_eval = record;
-      if (options_.target > 0 && !result.reached_target && ev[options_.target_metric].get<double>() >= options_.target) {
-        result.reached_target = true;
-        result.steps_to_target = step_;
-        result.seconds_to_target = seconds_;
-      }
-    }
-    if (step_ % options_.checkpoint_every == 0 || last) save();
+    if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || step_ == options_.steps) evaluate_now();
+    if (step_ % options_.checkpoint_every == 0 || step_ == options_.steps || result.reached_target) save();
     if (result.reached_target) break;
   }
-  save();
-  result.steps = step_;
-  result.seconds = seconds_;
-  return result;
+  // Stopped by the time budget between evaluations: evaluate the final state too.
+  if (!result.interrupted && !result.reached_target && step_ > 0 && evaluated_at != step_) evaluate_now();
+  return finish();
 }
 
 }  // namespace latflow

@@ -33,6 +33,8 @@ struct TrainOptions {
   double max_seconds = 0;           ///< wall-clock budget, 0 = none
   std::string target_metric = "ess"; ///< what `target` applies to: "ess" or "acceptance" (of the evaluation)
   double target = 0;                 ///< stop once an evaluation reaches it, 0 = never
+  bool evaluate_at_start = false;    ///< also evaluate before the first step (fine-tuning: the start may
+                                     ///< already meet the target)
   std::int64_t max_bad_steps = 10;
 
   static TrainOptions from_config(const Config& card);
@@ -63,8 +65,9 @@ class Trainer {
   Trainer(FlowPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
           TrainOptions options, Monitor monitor);
 
-  /// Trains from the current state to options.steps. `checkpoint_path` empty = no checkpoints;
-  /// `runcard` is stored in them.
+  /// Trains from the current state to options.steps, the target or the time budget, evaluating every
+  /// eval_every steps and when it stops. `checkpoint_path` empty = no checkpoints; `runcard` is stored in
+  /// them. A run resumed after it had reached its target returns at once.
   TrainResult run(const std::string& checkpoint_path, const std::string& runcard);
   /// Continues from a checkpoint written by run() (weights, optimiser, RNGs, step, time).
   void resume_from(const std::string& checkpoint_path);
@@ -82,6 +85,8 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::int64_t step_ = 0;
   double seconds_ = 0;
+  std::int64_t target_step_ = -1;  ///< restored by resume_from, so a finished run is not trained further
+  double target_seconds_ = -1;
 };
 
 }  // namespace latflow

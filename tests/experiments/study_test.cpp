@@ -93,6 +93,18 @@ TEST_CASE("study files: bad input names the key and what is allowed", "[experime
   CHECK_THAT(error_of("[study]\nkind = \"scaling\"\nfamilies = [\"a\", \"b\"]\ncards = [\"cnf.toml\"]\n"),
              Catch::Contains("one run card per family"));
   CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\n", "transfer"), Catch::Contains("kind = \"transfer\""));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\", \"tutorial-L8\"]\n"), Catch::Contains("repeated"));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\nseeds = [1, 1]\n"), Catch::Contains("repeated"));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\n[overrides]\n\"lattice.L\" = 4\n"),
+             Catch::Contains("study itself sets the lattice"));
+  CHECK_THAT(error_of("[study]\nkind = \"transfer\"\nfamilies = [\"a\"]\ncards = [\"cnf.toml\"]\n"
+                      "presets = [\"albergo-L8\"]\npretrain_preset = \"gerdes-L12\"\npretrain_steps = 5\n",
+                      "transfer"),
+             Catch::Contains("larger than the pretraining lattice"));
+  CHECK_THAT(error_of("[study]\nkind = \"transfer\"\nfamilies = [\"a\"]\ncards = [\"cnf.toml\"]\n"
+                      "presets = [\"gerdes-L12\"]\npretrain_L = 8\npretrain_steps = 5\n",
+                      "transfer"),
+             Catch::Contains("pretrain_m2"));
   CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\n[overrides]\n\"train.btach\" = 3\n"),
              Catch::Contains("train.batch"));
   CHECK_THAT(error_of("[study]\nkind = \"scaling\"\nfamilies = [\"a\"]\ncards = [\"missing.toml\"]\n"),
@@ -134,14 +146,20 @@ TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resum
     CHECK(fs::exists(dir / "out" / row["run_dir"].get<std::string>() / "metrics.jsonl"));
   }
 
-  // Remove one row as if the study had been interrupted during that run: the rerun redoes only it.
+  // Remove the last row as if the study had stopped before writing it: the rerun restores the row from
+  // the finished run's results without training it again.
   nlohmann::json trimmed = json;
   trimmed["rows"].erase(trimmed["rows"].end() - 1);
   std::ofstream(dir / "out" / "scaling.json") << trimmed.dump();
+  const fs::path last_metrics = dir / "out" / json["rows"].back()["run_dir"].get<std::string>() / "metrics.jsonl";
+  const auto metrics_before = lines(last_metrics).size();
   const auto second = run_latflow({"scaling", path, "--threads", "1"});
   REQUIRE(second.code == 0);
   CHECK_THAT(second.out, Catch::Contains("done (row in scaling.csv)"));
   CHECK(lines(dir / "out" / "scaling.csv").size() == 5);
+  CHECK(lines(last_metrics).size() == metrics_before);
+  std::ifstream again_in(dir / "out" / "scaling.json");
+  CHECK(nlohmann::json::parse(again_in)["rows"].back() == json["rows"].back());
 
   // A changed study does not mix with the old results.
   const auto changed = run_latflow({"scaling", path, "--set", "study.max_steps=5"});

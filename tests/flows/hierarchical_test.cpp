@@ -216,3 +216,18 @@ TEST_CASE("hierarchical flow on CUDA matches the CPU", "[flows][hierarchical][cu
   CHECK(torch::allclose(gpu.logq.cpu(), cpu.logq, 0, 1e-10));
   testing::check_roundtrip(*f, z.cuda(), 1e-12);
 }
+
+TEST_CASE("coarse_L = 0 picks a coarse lattice shared by L and 2L", "[flows][hierarchical]") {
+  CHECK(auto_coarse_L(8) == 4);
+  CHECK(auto_coarse_L(16) == 4);
+  CHECK(auto_coarse_L(12) == 6);
+  CHECK(auto_coarse_L(24) == 6);
+  CHECK(auto_coarse_L(10) == 10);
+  CHECK(auto_coarse_L(6) == 6);
+  CHECK(auto_coarse_L(4) == 4);
+  for (std::int64_t L : {4, 6, 8, 10, 12, 14, 16, 20, 32, 64}) {
+    INFO("L = " << L);
+    CHECK(auto_coarse_L(2 * L) == auto_coarse_L(L));
+    CHECK_NOTHROW(hierarchical_levels(Lattice::square(L), auto_coarse_L(L)));
+  }
+}

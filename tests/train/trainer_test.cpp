@@ -136,3 +136,39 @@ TEST_CASE("non-finite losses never reach the weights", "[train]") {
   for (std::size_t i = 0; i < after.size(); ++i) CHECK(torch::equal(before[i], after[i]));
   CHECK(read_checkpoint_meta(path).step == 0);  // the last good checkpoint is intact
 }
+
+TEST_CASE("a target reached is remembered: resuming a finished run trains no further", "[train][checkpoint]") {
+  // ESS >= 1e-6 holds at the first evaluation, so the run stops there.
+  const std::vector<std::string> sets = {"train.steps=20", "train.eval_every=2", "train.target=0.000001"};
+  const std::string ckpt = temp_file("target.pt");
+  Setup first(sets, 31);
+  const TrainResult r = first.trainer().run(ckpt, "card");
+  REQUIRE(r.reached_target);
+  CHECK(r.steps_to_target == 2);
+  CHECK(r.steps == 2);
+  const CheckpointMeta meta = read_checkpoint_meta(ckpt);
+  CHECK(meta.target_step == 2);
+
+  Setup again(sets, 32);
+  Trainer t = again.trainer();
+  t.resume_from(ckpt);
+  const TrainResult resumed = t.run(ckpt, "card");
+  CHECK(resumed.reached_target);
+  CHECK(resumed.steps == 2);
+  CHECK(resumed.steps_to_target == 2);
+  CHECK(resumed.seconds_to_target == Approx(r.seconds_to_target));
+  const auto a = first.flow->parameters(), b = again.flow->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+}
+
+TEST_CASE("a time budget stops training with a final evaluation", "[train]") {
+  Setup s({"train.steps=100000", "train.eval_every=0", "train.max_seconds=0.5"}, 33);
+  std::int64_t evaluations = 0;
+  Monitor m;
+  m.on_eval = [&](const nlohmann::json&) { ++evaluations; };
+  const TrainResult r = s.trainer(m).run("", "");
+  CHECK(r.steps > 0);
+  CHECK(r.steps < 100000);
+  CHECK(evaluations == 1);
+  CHECK(r.last_eval["step"] == r.steps);
+}
