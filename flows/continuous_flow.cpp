@@ -16,12 +16,13 @@ class OperatorDynamics : public odes::Dynamics {
 }  // namespace
 
 ContinuousFlowImpl::ContinuousFlowImpl(NeuralOperatorPtr vector_field, odes::SolverOptions solver)
-    : field_(register_module("vector_field", std::move(vector_field))), solver_(std::move(solver)) {}
+    : field_(register_module("vector_field", std::move(vector_field))),
+      dynamics_(std::make_shared<OperatorDynamics>(*field_)),
+      solver_(std::move(solver)) {}
 
 Density ContinuousFlowImpl::integrate(const Density& s, double t0, double t1) {
-  OperatorDynamics dynamics(*field_);
   stats_ = {};
-  const odes::FlowState out = odes::integrate_flow(dynamics, {s.phi, s.logq}, t0, t1, solver_, &stats_);
+  const odes::FlowState out = odes::integrate_flow(*dynamics_, {s.phi, s.logq}, t0, t1, solver_, &stats_);
   return {out.phi, out.logq};
 }
 

@@ -32,6 +32,9 @@ class ContinuousFlowImpl : public TransformImpl {
   Density integrate(const Density& s, double t0, double t1);
 
   NeuralOperatorPtr field_;
+  /// The solver's view of field_. A member, not a local of integrate(): the adjoint method's backward pass
+  /// runs the dynamics again after integrate() has returned.
+  std::shared_ptr<odes::Dynamics> dynamics_;
   odes::SolverOptions solver_;
   odes::SolveStats stats_;
 };

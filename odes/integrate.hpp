@@ -62,7 +62,8 @@ void validate(const SolverOptions& options);
 /// adjoint system backwards (Chen et al. 2018) and returns gradients for phi0, logq0 and
 /// dynamics.parameters(). When no gradient can be asked for (GradMode off, or nothing requires grad) no
 /// graph is recorded and odeint's buffers are updated in place. The input tensors are never modified.
-/// `stats`, when given, is overwritten with the cost of the (forward) solve.
+/// `stats`, when given, is overwritten with the cost of the (forward) solve. With "adjoint", `dynamics`
+/// is called again during the backward pass, so it must outlive every backward() through the result.
 /// Throws UserError for bad options, times or shapes, and IntegrationError when the solve fails.
 FlowState integrate_flow(Dynamics& dynamics, FlowState state, double t0, double t1, const SolverOptions& options,
                          SolveStats* stats = nullptr);

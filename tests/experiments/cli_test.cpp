@@ -6,23 +6,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "experiments/cli.hpp"
+#include "run_cli.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-struct Result {
-  int code;
-  std::string out, err;
-};
-Result cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "latflow");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = latflow::cli::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+latflow::testing::CliResult cli(std::vector<std::string> args) { return latflow::testing::run_cli(std::move(args)); }
 std::string write_card(const std::string& name, const std::string& text) {
   const fs::path dir = fs::temp_directory_path() / "latflow-cli-test";
   fs::create_directories(dir);

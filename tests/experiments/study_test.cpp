@@ -11,25 +11,14 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "experiments/cli.hpp"
+#include "run_cli.hpp"
 #include "experiments/study.hpp"
 
 namespace fs = std::filesystem;
 using namespace latflow;
 
 namespace {
-struct Result {
-  int code;
-  std::string out, err;
-};
-Result run_latflow(std::vector<std::string> args) {
-  args.insert(args.begin(), "latflow");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = latflow::cli::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+testing::CliResult run_latflow(std::vector<std::string> args) { return testing::run_cli(std::move(args)); }
 
 fs::path scratch_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / "latflow-study-test" / name;
