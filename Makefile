@@ -1,5 +1,6 @@
 # A thin front over CMake (the project builds with plain `cmake` or `cmake --preset` too).
-#   make run         set up what is missing, build, run the default experiment (quickstart run card)
+#   make run         set up what is missing, build, run the default experiment (quickstart run card);
+#                    again: make run RUN_ARGS=--force (replaces runs/quickstart) or RUN_ARGS="--out DIR"
 #   make test        set up what is missing, build, run the test suite through ctest
 #   make test-slow   the slow statistical tests (ctest label "slow")
 #   make sanitize    build and test with ASan+UBSan in build-sanitize/
@@ -8,6 +9,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 CARD  ?= experiments/runcards/quickstart.toml
 CMAKE_ARGS ?=
+RUN_ARGS ?=
 
 .PHONY: all setup configure build run test test-slow sanitize bench clean
 
@@ -27,7 +29,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@$(BUILD)/latflow run $(CARD)
+	@$(BUILD)/latflow run $(CARD) $(RUN_ARGS)
 
 test: build
 	@cd $(BUILD) && ctest -LE 'slow' --output-on-failure -j $(JOBS)

@@ -43,7 +43,7 @@ TEST_CASE("spectral kernel basis: Chebyshev polynomials and free propagators in 
 TEST_CASE("spectral operator equals its position-space convolution", "[operators][spectral]") {
   auto op = random_spectral();
   const std::int64_t F = op->options.channels(), J = op->options.kernel_modes();
-  for (const auto [T, L] : {std::pair<std::int64_t, std::int64_t>{5, 6}, {4, 7}, {6, 6}}) {
+  for (const auto& [T, L] : {std::pair<std::int64_t, std::int64_t>{5, 6}, {4, 7}, {6, 6}}) {
     INFO(T << "x" << L);
     const double t = 0.4;
     const std::int64_t V = T * L;
@@ -90,7 +90,7 @@ TEST_CASE("spectral operator equals its position-space convolution", "[operators
 
 TEST_CASE("spectral kernel is one continuous function of momentum on every lattice", "[operators][spectral][resolution]") {
   auto op = random_spectral();
-  for (const auto [T, L] : {std::pair<std::int64_t, std::int64_t>{6, 6}, {4, 6}, {5, 7}}) {
+  for (const auto& [T, L] : {std::pair<std::int64_t, std::int64_t>{6, 6}, {4, 6}, {5, 7}}) {
     INFO(T << "x" << L << " vs " << 2 * T << "x" << 2 * L);
     for (const double t : {0.1, 0.65}) {
       const torch::Tensor coarse = op->kernel_spectrum(t, T, L);
