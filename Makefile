@@ -19,9 +19,11 @@ setup:
 	@scripts/setup.sh $(BUILD)
 
 # deps.env (written by setup) names the LibTorch prefix; CMake remembers it after the first configure
-# and re-configures by itself when a CMakeLists.txt changes.
+# and re-configures by itself when a CMakeLists.txt changes. Ninja, not Makefiles: the Makefile generator
+# makes every object depend on one flags file that lists all sources, so adding a source file rebuilt the
+# whole project; Ninja rebuilds only what changed.
 configure: setup
-	@test -f $(BUILD)/CMakeCache.txt || { set -a && . $(BUILD)/deps.env && set +a && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
+	@test -f $(BUILD)/CMakeCache.txt || { set -a && . $(BUILD)/deps.env && set +a && cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_PREFIX_PATH="$$TORCH_PREFIX;$$DEPS_CMAKE_PREFIX" \
 	  -DLATFLOW_PYTHON="$$LATFLOW_PYTHON" $(CMAKE_ARGS) >/dev/null; }
 

@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh [BUILD_DIR]   install what is missing; write BUILD_DIR/deps.env (default build/)
 #
-# 1. Debian packages (Boost.Odeint, FFTW, Eigen, Catch2, CLI11, toml++, nlohmann-json):
+# 1. Debian packages (Ninja, Boost.Odeint, FFTW, Eigen, Catch2, CLI11, toml++, nlohmann-json):
 #    installed with apt-get only when one is missing, so this does nothing on a prepared host.
 # 2. LibTorch 2.11, taken from the first of:
 #      a. Torch_DIR or a CMAKE_PREFIX_PATH that holds a TorchConfig.cmake (install nothing);
@@ -24,7 +24,7 @@ venv="$cache/venv-torch-$TORCH_VERSION"
 say() { echo "[setup] $*" >&2; }
 
 # ---- 1. Debian packages --------------------------------------------------------------------------
-debs=(build-essential cmake pkg-config libboost-dev libfftw3-dev libeigen3-dev catch2 libcli11-dev
+debs=(build-essential cmake ninja-build pkg-config libboost-dev libfftw3-dev libeigen3-dev catch2 libcli11-dev
       libtomlplusplus-dev nlohmann-json3-dev python3-venv)
 have_headers() {
   # A prefix given through LATFLOW_DEPS_PREFIX (offline hosts) counts as installed.
@@ -34,7 +34,7 @@ have_headers() {
     [[ -e "/usr/include/$h" || ( -n "$p" && -e "$p/usr/include/$h" ) ]] || return 1
   done
 }
-if have_headers && command -v cmake >/dev/null && command -v g++ >/dev/null; then
+if have_headers && command -v cmake >/dev/null && command -v g++ >/dev/null && command -v ninja >/dev/null; then
   say "C++ dependencies present"
 elif [[ -n "${LATFLOW_DEPS_PREFIX:-}" ]]; then
   say "error: LATFLOW_DEPS_PREFIX=$LATFLOW_DEPS_PREFIX lacks some headers (see scripts/offline-deps.sh)"; exit 1
