@@ -7,6 +7,10 @@
 #if defined(LATFLOW_WITH_CUDA) && __has_include(<c10/cuda/CUDACachingAllocator.h>)
 #include <c10/cuda/CUDACachingAllocator.h>
 #define LATFLOW_CUDA_MEMORY 1
+#if __has_include(<cuda_runtime_api.h>)
+#include <cuda_runtime_api.h>
+#define LATFLOW_CUDA_RUNTIME 1
+#endif
 #endif
 
 namespace latflow {
@@ -41,6 +45,22 @@ double peak_memory_mib(const c10::Device& device) {
       return kib / 1024.0;
     }
   return -1;
+}
+
+double free_device_memory_bytes(const c10::Device& device) {
+#ifdef LATFLOW_CUDA_RUNTIME
+  if (!device.is_cuda()) return 0;
+  int previous = 0;
+  if (cudaGetDevice(&previous) != cudaSuccess) return 0;
+  std::size_t free = 0, total = 0;
+  const bool ok = cudaSetDevice(device.has_index() ? device.index() : 0) == cudaSuccess &&
+                  cudaMemGetInfo(&free, &total) == cudaSuccess;
+  cudaSetDevice(previous);
+  return ok ? static_cast<double>(free) : 0;
+#else
+  (void)device;
+  return 0;
+#endif
 }
 
 }  // namespace latflow

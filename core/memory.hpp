@@ -12,4 +12,7 @@ void reset_peak_memory(const c10::Device& device);
 /// The peak since the last reset in MiB, or -1 when this build or system cannot measure it.
 double peak_memory_mib(const c10::Device& device);
 
+/// Free memory of a CUDA device in bytes (what the driver reports), or 0 when unknown.
+double free_device_memory_bytes(const c10::Device& device);
+
 }  // namespace latflow

@@ -1,10 +1,8 @@
 #include "core/npy.hpp"
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <stdexcept>
 
-#include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace latflow::npy {
 
@@ -31,18 +29,13 @@ void write_records(const std::string& path, const std::vector<Field>& fields, st
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    const unsigned char preamble[] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
-                                      static_cast<unsigned char>(header.size() & 0xff),
-                                      static_cast<unsigned char>(header.size() >> 8)};
-    out.write(reinterpret_cast<const char*>(preamble), sizeof preamble);
-    out << header;
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(double)));
-    if (!out) throw UserError("cannot write '" + path + "'");
-  }
-  std::filesystem::rename(tmp, path);
+  const unsigned char preamble[] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                    static_cast<unsigned char>(header.size() & 0xff),
+                                    static_cast<unsigned char>(header.size() >> 8)};
+  std::string bytes(reinterpret_cast<const char*>(preamble), sizeof preamble);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(double));
+  write_file_atomically(path, bytes);
 }
 
 }  // namespace latflow::npy

@@ -14,7 +14,8 @@ struct Field {
   std::vector<std::int64_t> shape;  ///< per record; {} for a scalar
 };
 
-/// Writes `records` records of float64 fields, `data` holding them record by record (C order), atomically.
+/// Writes `records` records of float64 fields, `data` holding them record by record (C order), atomically
+/// (core/files.hpp).
 void write_records(const std::string& path, const std::vector<Field>& fields, std::int64_t records,
                    const std::vector<double>& data);
 

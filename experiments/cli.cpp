@@ -1,5 +1,8 @@
 #include "experiments/cli.hpp"
 
+#include <cerrno>
+#include <cstdlib>
+#include <limits>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +11,7 @@
 
 #include "core/device.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "core/version.hpp"
 #include "experiments/commands.hpp"
 
@@ -29,10 +33,26 @@ std::string version_line() {
          (cuda_usable() ? "usable" : "not usable") + ")";
 }
 
-void add_globals(CLI::App& app, GlobalOptions& g) {
+/// A flag's integer value in [lo, hi]; anything else (a fraction, an overflow, a sign) is a UserError that
+/// says what is allowed, without CLI11's 309-digit bounds.
+long long parse_integer(const std::string& flag, const std::string& text, long long lo, long long hi) {
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi)
+    throw UserError(flag + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
+                    text + "'");
+  return v;
+}
+
+struct RawGlobals {
+  std::string threads, seed;
+};
+
+void add_globals(CLI::App& app, GlobalOptions& g, RawGlobals& raw) {
   app.add_option("--device", g.device, "cpu, cuda or cuda:N (run.device)");
-  app.add_option("--threads", g.threads, "CPU threads (run.threads)")->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", g.seed, "random seed (run.seed)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", raw.threads, "CPU threads (run.threads)");
+  app.add_option("--seed", raw.seed, "random seed, 0 to 2^63 - 1 (run.seed)");
   app.add_option("--out", g.out, "output directory (output.dir)");
   app.add_flag("--force", g.force, "overwrite what an earlier run wrote there");
 }
@@ -51,19 +71,24 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions g;
-  add_globals(app, g);
+  RawGlobals raw;
+  add_globals(app, g, raw);
 
-  std::string card, run_dir, file;
-  bool json = false, resume = false;
-  long long n = -1;
+  std::string card, run_dir, file, init_from, n_text;
+  bool json = false, resume = false, strict = false;
 
   auto* list = app.add_subcommand("list", "print every registered action, prior, model, operator, solver, "
                                           "estimator and parameter preset");
   auto* config = app.add_subcommand("config", "inspect run cards");
   config->require_subcommand(1);
-  auto* show = config->add_subcommand("show", "print the fully resolved run card, defaults filled in");
+  auto* show = config->add_subcommand("show", "print the fully resolved run card, defaults filled in, with each key's "
+                                              "allowed values");
   show->add_option("card", card, "run card (TOML)")->required();
   add_sets(*show, g);
+  auto* check = config->add_subcommand("check", "validate a run card completely: resolve it, build its theory and "
+                                                "model, and estimate the memory it needs");
+  check->add_option("card", card, "run card (TOML)")->required();
+  add_sets(*check, g);
 
   auto* hmc = app.add_subcommand("hmc", "run the HMC reference sampler and report observables with errors");
   hmc->add_option("card", card, "run card (TOML)")->required();
@@ -74,23 +99,26 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   train->add_option("card", card, "run card (TOML); with --resume, a run directory or its card")->required();
   add_sets(*train, g);
   train->add_flag("--resume", resume, "continue from the run directory's checkpoint");
+  train->add_option("--init-from", init_from, "start from the weights of a trained run (fine-tuning; same model)");
 
   auto* eval = app.add_subcommand("eval", "evaluate a trained model, on its lattice or another (zero-shot)");
   eval->add_option("run_dir", run_dir, "run directory of a trained model")->required();
   add_sets(*eval, g);
-  eval->add_option("--n", n, "number of samples (eval.n)")->check(CLI::PositiveNumber);
+  eval->add_option("--n", n_text, "number of samples (eval.n)");
   eval->add_flag("--json", json, "print one JSON object (also written to the run directory)");
+  eval->add_flag("--strict", strict, "exit with status 3 when the solver error is not small (eval.strict)");
 
   auto* sample = app.add_subcommand("sample", "write configurations with their log q and S to a NumPy .npy file");
   sample->add_option("run_dir", run_dir, "run directory of a trained model")->required();
   add_sets(*sample, g);
-  sample->add_option("--n", n, "number of configurations")->required()->check(CLI::PositiveNumber);
+  sample->add_option("--n", n_text, "number of configurations")->required();
   sample->add_option("--file", file, "output file (default RUN_DIR/samples.npy)");
 
   auto* run = app.add_subcommand("run", "train, evaluate against HMC, evaluate zero-shot on a larger lattice, "
                                         "and plot (the quickstart experiment)");
   run->add_option("card", card, "run card (TOML)")->required();
   add_sets(*run, g);
+  run->add_flag("--strict", strict, "exit with status 3 when the solver error is not small (eval.strict)");
 
   auto* scaling = app.add_subcommand("scaling", "scaling study: train every family on every lattice of a study "
                                                 "file to a target, recording the cost (scaling.csv, plots)");
@@ -104,17 +132,42 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   plot->add_option("dir", run_dir, "run directory or study output directory")->required();
 
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e, out, err);
-    return code == 0 ? 0 : 2;
-  }
+    // CLI11 says "A subcommand is required" for a mistyped command; name it and what exists instead.
+    std::vector<std::string> commands;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) commands.push_back(sub->get_name());
+    if (argc < 2)
+      throw UserError("a command is required; commands: " + text::quoted_list(commands) + " (latflow --help)");
+    const std::string first = argv[1];
+    if (first.empty() || first[0] != '-') {
+      bool known = false;
+      for (const auto& c : commands) known |= c == first;
+      if (!known)
+        throw UserError("unknown command '" + first + "'" + text::did_you_mean(first, commands) +
+                        "; commands: " + text::quoted_list(commands));
+    }
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e, out, err);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e, out, err);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e, out, err);
+    } catch (const CLI::ParseError& e) {
+      std::string where;
+      for (const auto* sub : app.get_subcommands()) where += " " + sub->get_name();
+      throw UserError(std::string(e.what()) + " (see latflow" + where + " --help)");
+    }
+    if (!raw.threads.empty()) g.threads = parse_integer("--threads", raw.threads, 0, 4096);
+    if (!raw.seed.empty()) g.seed = parse_integer("--seed", raw.seed, 0, std::numeric_limits<long long>::max());
+    const long long n = n_text.empty() ? -1 : parse_integer("--n", n_text, 1, 1000000000);
+    if (strict) g.sets.push_back("eval.strict=true");
 
-  try {
     if (*list) return cmd_list(out);
     if (*show) return cmd_config_show(card, g, out);
+    if (*check) return cmd_config_check(card, g, out);
     if (*hmc) return cmd_hmc(card, g, json, out, err);
-    if (*train) return cmd_train(card, g, resume, out, err);
+    if (*train) return cmd_train(card, g, resume, init_from, out, err);
     if (*eval) return cmd_eval(run_dir, g, n, json, out, err);
     if (*sample) return cmd_sample(run_dir, g, n, file, out, err);
     if (*run) return cmd_run(card, g, out, err);
@@ -124,6 +177,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const UserError& e) {
     err << "latflow: error: " << e.what() << "\n";
     return 2;
+  } catch (const CheckFailed& e) {
+    err << "latflow: check failed: " << e.what() << "\n";
+    return 3;
   } catch (const c10::Error& e) {
     err << "latflow: internal error (LibTorch): " << e.what_without_backtrace() << "\n";
     return 1;

@@ -14,6 +14,7 @@
 #include "experiments/commands.hpp"
 #include "experiments/run_steps.hpp"
 #include "experiments/hmc_reference.hpp"
+#include "experiments/memory_estimate.hpp"
 #include "experiments/plotting.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/report.hpp"
@@ -38,27 +39,61 @@ int interrupted_exit(const RunDirectory& dir, std::int64_t step, std::ostream& e
 
 }  // namespace
 
-int cmd_train(const std::string& card_or_dir, const GlobalOptions& g, bool resume, std::ostream& out,
-              std::ostream& err) {
+int cmd_train(const std::string& card_or_dir, const GlobalOptions& g, bool resume, const std::string& init_from,
+              std::ostream& out, std::ostream& err) {
   std::unique_ptr<Session> s;
   std::unique_ptr<RunDirectory> dir;
+  std::string init_checkpoint;
   if (resume) {
-    const std::string run_dir =
-        fs::is_directory(card_or_dir) ? card_or_dir : Session(load_runcard(card_or_dir, g.overrides())).run_directory();
-    s = std::make_unique<Session>(card_of_run(run_dir, g.overrides()));
+    if (g.force)
+      throw UserError("--force cannot be combined with --resume: --resume continues a run, --force replaces it");
+    if (!g.out.empty())
+      throw UserError("--out cannot be combined with --resume: name the run directory itself (latflow train DIR --resume)");
+    if (!init_from.empty()) throw UserError("--init-from cannot be combined with --resume");
+    const std::string run_dir = resume_directory(card_or_dir, g.overrides());
     dir = std::make_unique<RunDirectory>(run_dir, RunDirectory::Mode::Resume);
+    const RunCard recorded = card_of_run(run_dir, {});
+    RunCard now = card_of_run(run_dir, g.overrides());
+    const auto changes = resume_changes(recorded, now);
+    s = std::make_unique<Session>(std::move(now));
+    if (fs::exists(dir->checkpoint())) {
+      const CheckpointMeta meta = read_checkpoint_meta(dir->checkpoint());
+      const std::string done = finished_reason(meta.step, meta.seconds, meta.target_step,
+                                               TrainOptions::from_config(s->card.config));
+      if (!done.empty()) {
+        out << "run " << run_dir << " has already finished (" << (done == "target" ? "its target was reached" : done == "steps" ? "train.steps reached" : "train.max_seconds used up")
+            << " at step " << meta.step << "); nothing to do. To train further, raise the budget, e.g. latflow train "
+            << run_dir << " --resume --set train.steps=" << 2 * std::max<std::int64_t>(meta.step, 1) << "\n";
+        return 0;
+      }
+    }
+    if (!changes.empty()) {
+      std::string list;
+      for (const auto& c : changes) list += (list.empty() ? "" : ", ") + c;
+      // The recorded card is the one the run continues with; the log keeps what it was before.
+      dir->log("resume with changes: " + list);
+      dir->write_file("runcard.toml", s->card.to_toml());
+      err << "resuming with changes: " << list << " (recorded in runcard.toml and run.log)\n";
+    }
   } else {
-    s = std::make_unique<Session>(load_runcard(card_or_dir, g.overrides()));
+    s = std::make_unique<Session>(load_card_argument(card_or_dir, g.overrides()));
+    if (!init_from.empty()) {
+      init_checkpoint = init_from + "/checkpoint.pt";
+      if (!fs::exists(init_checkpoint)) throw UserError("--init-from '" + init_from + "': no trained model there (no checkpoint.pt)");
+    }
+    check_memory(*s, {Work::train});
     dir = std::make_unique<RunDirectory>(s->run_directory(),
                                          g.force ? RunDirectory::Mode::Force : RunDirectory::Mode::Fresh);
     dir->write_file("runcard.toml", s->card.to_toml());
   }
   dir->log(std::string(resume ? "resume" : "train") + " " + describe_run(*s).dump());
-  const Trained t = train_in(*s, *dir, resume, err);
+  const Trained t = train_in(*s, *dir, resume, err, init_checkpoint);
   nlohmann::json results = describe_run(*s);
   results["train"] = t.summary;
+  if (!init_checkpoint.empty()) results["init_from"] = init_from;
   dir->write_json("results.json", results);
   if (t.interrupted) return interrupted_exit(*dir, t.summary["steps"].get<std::int64_t>(), err);
+  if (t.diverged) throw diverged_error(*dir, t);
   out << "trained " << t.summary["steps"] << " steps in " << format_duration(t.summary["seconds"].get<double>())
       << " (" << t.summary["parameters"] << " parameters)\n";
   if (!t.summary["last_eval"].is_null())
@@ -67,37 +102,53 @@ int cmd_train(const std::string& card_or_dir, const GlobalOptions& g, bool resum
   return 0;
 }
 
+namespace {
+void refuse_output_flags(const GlobalOptions& g, const std::string& command) {
+  if (g.force || !g.out.empty())
+    throw UserError(std::string(g.force ? "--force" : "--out") + " does not apply to `latflow " + command +
+                    "`: it never overwrites a run, and writes next to it (use --file for samples)");
+}
+}  // namespace
+
 int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bool json, std::ostream& out,
              std::ostream& err) {
-  (void)err;
+  refuse_output_flags(g, "eval");
+  RunDirectory dir(run_dir, RunDirectory::Mode::Read);
   Session s(card_of_run(run_dir, g.overrides()));
-  FlowPtr flow = load_trained(s, run_dir + "/checkpoint.pt");
+  const EvaluationOptions eo = evaluation_options(s.card.config, n);
+  check_memory(s, {Work::eval}, eo.n);
+  FlowPtr flow = load_trained(s, dir.checkpoint());
   nlohmann::json result = describe_run(s);
-  result.update(evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(s.card.config, n)));
+  result.update(evaluate_flow(*flow, *s.action, s.lattice, eo));
   const std::string name = "eval-" + s.lattice.str() + ".json";
-  RunDirectory(run_dir, RunDirectory::Mode::Resume).write_json(name, result);
+  dir.write_json(name, result);
   if (json) {
     out << result.dump() << "\n";
-    return 0;
+  } else {
+    out << "evaluated " << run_dir << " on " << s.lattice.str() << " " << s.action->couplings().dump() << " ("
+        << result["n"] << " samples)\n"
+        << "  ESS/N                     " << result["ess"].get<double>() << "\n"
+        << "  acceptance (indep. MH)    " << result["acceptance"].get<double>() << "\n"
+        << "  tau_int(|M|), MH chain    " << format_estimate(result["tau_int"]["abs_magnetization"]) << "\n"
+        << "  log Z                     " << format_estimate(result["log_z"]) << "\n"
+        << "  KL(q||p)                  " << format_estimate(result["kl"]) << "\n";
+    print_observables(out, result["observables"]);
+    print_solver_error(out, result["solver_error"]);
+    out << "results: " << run_dir << "/" << name << "\n";
   }
-  out << "evaluated " << run_dir << " on " << s.lattice.str() << " " << s.action->couplings().dump() << " ("
-      << result["n"] << " samples)\n"
-      << "  ESS/N                     " << result["ess"].get<double>() << "\n"
-      << "  acceptance (indep. MH)    " << result["acceptance"].get<double>() << "\n"
-      << "  tau_int(|M|), MH chain    " << format_estimate(result["tau_int"]["abs_magnetization"]) << "\n"
-      << "  log Z                     " << format_estimate(result["log_z"]) << "\n"
-      << "  KL(q||p)                  " << format_estimate(result["kl"]) << "\n";
-  print_observables(out, result["observables"]);
-  out << "results: " << run_dir << "/" << name << "\n";
+  judge_solver_error(result, s.card.config.get<bool>("eval.strict"), "evaluation on " + s.lattice.str(), err);
   return 0;
 }
 
 int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, const std::string& file,
-               std::ostream& out, std::ostream& err) {
-  (void)err;
+               std::ostream& out, std::ostream& /*err*/) {
+  refuse_output_flags(g, "sample");
+  RunDirectory dir(run_dir, RunDirectory::Mode::Read);
   Session s(card_of_run(run_dir, g.overrides()));
-  FlowPtr flow = load_trained(s, run_dir + "/checkpoint.pt");
-  const std::string path = file.empty() ? run_dir + "/samples.npy" : file;
+  check_memory(s, {Work::sample}, n);
+  FlowPtr flow = load_trained(s, dir.checkpoint());
+  use_evaluation_solver(*flow, evaluation_options(s.card.config, n));
+  const std::string path = file.empty() ? dir.file("samples.npy") : file;
   const std::int64_t batch = s.card.config.get<std::int64_t>("eval.batch");
   const std::int64_t V = s.lattice.volume();
   std::vector<double> data;
@@ -113,8 +164,8 @@ int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, 
     data.insert(data.end(), rec.data_ptr<double>(), rec.data_ptr<double>() + rec.numel());
   }
   npy::write_records(path, {{"phi", {s.lattice.T, s.lattice.L}}, {"logq", {}}, {"action", {}}}, n, data);
-  out << "wrote " << n << " configurations on " << s.lattice.str() << " to " << path
-      << "\n  python: a = numpy.load('" << path << "'); a['phi'], a['logq'], a['action']\n";
+  out << "wrote " << n << " configurations on " << s.lattice.str() << " to " << path << "\n  load them with numpy: "
+      << numpy_hint(path) << "\n";
   return 0;
 }
 
@@ -123,10 +174,20 @@ int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, 
 namespace latflow::cli {
 
 int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& out, std::ostream& err) {
-  Session s(load_runcard(card_path, g.overrides()));
+  Session s(load_card_argument(card_path, g.overrides()));
+  const Config& c = s.card.config;
+  const std::int64_t L2 = c.get<std::int64_t>("eval.transfer_L");
+  check_memory(s, {Work::train, Work::eval, c.get<bool>("eval.hmc") ? Work::hmc : Work::none});
+  std::unique_ptr<Session> big;
+  if (L2 > 0) {
+    std::vector<std::string> sets = g.overrides();
+    sets.push_back("lattice.L=" + std::to_string(L2));
+    sets.push_back("lattice.T=0");
+    big = std::make_unique<Session>(load_runcard(card_path, sets));
+    check_memory(*big, {Work::eval});
+  }
   RunDirectory dir(s.run_directory(), g.force ? RunDirectory::Mode::Force : RunDirectory::Mode::Fresh);
   dir.write_file("runcard.toml", s.card.to_toml());
-  const Config& c = s.card.config;
   nlohmann::json results = describe_run(s);
   out << "latflow run " << card_path << ": " << c.get<std::string>("model.type") << " on " << s.lattice.str() << " "
       << s.action->couplings().dump() << "\n[1/4] training (" << c.get<std::int64_t>("train.steps") << " steps)\n"
@@ -135,35 +196,37 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
   results["train"] = t.summary;
   dir.write_json("results.json", results);
   if (t.interrupted) return interrupted_exit(dir, t.summary["steps"].get<std::int64_t>(), err);
+  if (t.diverged) throw diverged_error(dir, t);
 
   out << "[2/4] evaluating on " << s.lattice.str() << "\n" << std::flush;
   FlowPtr flow = load_trained(s, dir.checkpoint());
   results["eval"] = evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(c, -1));
   dir.write_json("results.json", results);
+  // A strict failure is reported once the whole run is written.
+  std::string strict_failure;
+  try {
+    judge_solver_error(results["eval"], c.get<bool>("eval.strict"), "evaluation on " + s.lattice.str(), err, &dir);
+  } catch (const CheckFailed& e) {
+    strict_failure = e.what();
+  }
 
+  const char* const compared[] = {"abs_magnetization", "m2", "chi2", "binder"};
   if (c.get<bool>("eval.hmc")) {
     out << "[3/4] HMC reference on " << s.lattice.str() << "\n" << std::flush;
     results["hmc"] = run_hmc_reference(s, err, Progress::is_terminal(2));
     nlohmann::json pulls;
-    for (const char* key : {"abs_magnetization", "m2", "chi2", "binder"})
-      pulls[key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
+    for (const char* key : compared) pulls[key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
     results["comparison"] = {{"pull", pulls}};
     dir.write_json("results.json", results);
   }
 
-  const std::int64_t L2 = c.get<std::int64_t>("eval.transfer_L");
-  if (L2 > 0) {
+  if (big) {
     out << "[4/4] zero-shot evaluation on " << L2 << "x" << L2 << " (same weights, no training)\n" << std::flush;
-    std::vector<std::string> sets = g.overrides();
-    sets.push_back("lattice.L=" + std::to_string(L2));
-    sets.push_back("lattice.T=0");
-    Session big(load_runcard(card_path, sets));
-    FlowPtr moved = load_trained(big, dir.checkpoint());
-    EvaluationOptions eo = evaluation_options(c, -1);
-    eo.density_check = false;
-    results["zero_shot"] = evaluate_flow(*moved, *big.action, big.lattice, eo);
-    results["zero_shot"]["lattice"] = {{"T", big.lattice.T}, {"L", big.lattice.L}};
+    FlowPtr moved = load_trained(*big, dir.checkpoint());
+    results["zero_shot"] = evaluate_flow(*moved, *big->action, big->lattice, evaluation_options(c, -1));
+    results["zero_shot"]["lattice"] = {{"T", big->lattice.T}, {"L", big->lattice.L}};
     dir.write_json("results.json", results);
+    judge_solver_error(results["zero_shot"], false, "zero-shot evaluation on " + big->lattice.str(), err, &dir);
   }
 
   const std::vector<std::string> plots = plot_run(dir.path(), "quickstart", err);
@@ -173,19 +236,24 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
       << ", " << t.summary["parameters"] << " parameters\n"
       << "  ESS/N           " << std::setprecision(3) << ev["ess"].get<double>() << "\n"
       << "  acceptance      " << ev["acceptance"].get<double>() << " (independence Metropolis)\n";
+  print_solver_error(out, ev["solver_error"], "  ");
   if (results.contains("hmc")) {
     out << "  observables     flow (reweighted)            HMC                          pull\n";
-    for (const char* key : {"abs_magnetization", "m2", "chi2", "binder"})
-      out << "    " << std::left << std::setw(18) << key << std::setw(29)
-          << format_estimate(ev["observables"][key]) << std::setw(29)
-          << format_estimate(results["hmc"]["observables"][key]) << std::setprecision(2)
-          << results["comparison"]["pull"][key].get<double>() << "\n";
+    for (const char* key : compared) {
+      const auto& p = results["comparison"]["pull"][key];
+      std::ostringstream pull_text;
+      pull_text << std::setprecision(2);
+      if (p.is_number()) pull_text << p.get<double>(); else pull_text << "-";
+      out << "    " << std::left << std::setw(18) << key << std::setw(29) << format_estimate(ev["observables"][key])
+          << std::setw(29) << format_estimate(results["hmc"]["observables"][key]) << pull_text.str() << "\n";
+    }
   }
   if (results.contains("zero_shot"))
     out << "  zero-shot ESS   " << std::setprecision(3) << results["zero_shot"]["ess"].get<double>() << " on "
         << L2 << "x" << L2 << "\n";
   out << "  results         " << dir.file("results.json") << "\n";
   for (const auto& plot : plots) out << "  plot            " << plot << "\n";
+  if (!strict_failure.empty()) throw CheckFailed(strict_failure);
   return 0;
 }
 

@@ -5,6 +5,8 @@
 
 #include "experiments/commands.hpp"
 #include "experiments/hmc_reference.hpp"
+#include "experiments/memory_estimate.hpp"
+#include "experiments/run_steps.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/report.hpp"
 #include "experiments/run_directory.hpp"
@@ -75,7 +77,8 @@ nlohmann::json run_hmc_reference(const Session& s, std::ostream& progress_out, b
 namespace cli {
 
 int cmd_hmc(const std::string& card_path, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err) {
-  Session s(load_runcard(card_path, g.overrides()));
+  Session s(cli::load_card_argument(card_path, g.overrides()));
+  check_memory(s, {Work::hmc});
   RunDirectory dir(s.run_directory(), g.force ? RunDirectory::Mode::Force : RunDirectory::Mode::Fresh);
   dir.write_file("runcard.toml", s.card.to_toml());
   dir.log("hmc " + s.lattice.str() + " " + s.action->couplings().dump());

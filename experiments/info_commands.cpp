@@ -2,7 +2,12 @@
 #include <iomanip>
 #include <ostream>
 
+#include <sstream>
+
 #include "experiments/commands.hpp"
+#include "experiments/memory_estimate.hpp"
+#include "experiments/run_steps.hpp"
+#include "experiments/session.hpp"
 #include "experiments/runcard.hpp"
 #include "flows/registry.hpp"
 #include "lattice/presets.hpp"
@@ -38,8 +43,33 @@ int cmd_list(std::ostream& out) {
 }
 
 int cmd_config_show(const std::string& card_path, const GlobalOptions& g, std::ostream& out) {
-  const RunCard card = load_runcard(card_path, g.overrides());
-  out << "# " << card_path << ", resolved (defaults filled in)\n" << card.to_toml();
+  const RunCard card = load_card_argument(card_path, g.overrides());
+  out << "# " << card_path << ", resolved (defaults filled in); each key: what it is [what it allows]\n"
+      << card.to_toml();
+  return 0;
+}
+
+int cmd_config_check(const std::string& card_path, const GlobalOptions& g, std::ostream& out) {
+  const Session s(load_card_argument(card_path, g.overrides()));
+  const FlowPtr flow = s.build_flow();
+  check_memory(s, {Work::train, Work::eval, Work::hmc});
+  const MemoryLimit limit = memory_limit(s);
+  const auto gib = [](double b) {
+    std::ostringstream os;
+    os << std::setprecision(3) << b / (1024.0 * 1024.0 * 1024.0) << " GiB";
+    return os.str();
+  };
+  out << "ok: " << card_path << ": " << s.card.config.get<std::string>("model.type") << " on " << s.lattice.str()
+      << " " << s.action->couplings().dump() << ", " << flow->parameter_count() << " parameters\n";
+  for (const auto& [work, name] : {std::pair<Work, const char*>{Work::train, "training"}, {Work::eval, "evaluation"},
+                                   {Work::hmc, "HMC"}}) {
+    const MemoryEstimate e = estimate_memory(s, work);
+    out << "  estimated peak memory of " << std::left << std::setw(12) << name << gib(e.host_bytes) << " host";
+    if (s.device.is_cuda()) out << ", " << gib(e.device_bytes) << " on " << s.device.str();
+    out << "\n";
+  }
+  out << "  limit                              " << gib(limit.host_bytes) << " host"
+      << (limit.configured ? " (run.memory_limit_gb)" : " (available now)") << "\n";
   return 0;
 }
 

@@ -6,19 +6,37 @@
 
 namespace latflow {
 
+namespace {
+int digits_for(double error) { return std::max(0, 1 - static_cast<int>(std::floor(std::log10(error)))); }
+
+/// The total error of an estimate: statistical and (when present) systematic in quadrature.
+double total_error(const nlohmann::json& e) {
+  const double stat = e.at("error").get<double>();
+  const double sys = e.contains("systematic") ? e["systematic"].get<double>() : 0.0;
+  return std::sqrt(stat * stat + sys * sys);
+}
+}  // namespace
+
 std::string format_estimate(double value, double error) {
   std::ostringstream os;
   if (!(error > 0) || !std::isfinite(error)) {
     os << std::setprecision(6) << value;
     return os.str();
   }
-  const int digits = std::max(0, 1 - static_cast<int>(std::floor(std::log10(error))));
-  os << std::fixed << std::setprecision(std::min(digits, 12)) << value << " ± " << error;
+  os << std::fixed << std::setprecision(std::min(digits_for(error), 12)) << value << " ± " << error;
   return os.str();
 }
 
 std::string format_estimate(const nlohmann::json& e) {
-  return format_estimate(e.at("value").get<double>(), e.at("error").get<double>());
+  if (e.is_null() || !e.is_object() || !e.contains("value") || !e["value"].is_number()) return "undefined";
+  const double error = e.contains("error") && e["error"].is_number() ? e["error"].get<double>() : 0.0;
+  std::string text = format_estimate(e["value"].get<double>(), error);
+  if (e.contains("systematic") && e["systematic"].is_number() && error > 0 && std::isfinite(error)) {
+    std::ostringstream os;
+    os << std::setprecision(2) << e["systematic"].get<double>();
+    text += " (solver ± " + os.str() + ")";
+  }
+  return text;
 }
 
 void print_observables(std::ostream& out, const nlohmann::json& obs, const std::string& indent) {
@@ -32,9 +50,37 @@ void print_observables(std::ostream& out, const nlohmann::json& obs, const std::
       out << indent << std::left << std::setw(26) << label << format_estimate(obs.at(key)) << "\n";
 }
 
-double pull(const nlohmann::json& a, const nlohmann::json& b) {
-  const double ea = a.at("error").get<double>(), eb = b.at("error").get<double>();
-  return std::abs(a.at("value").get<double>() - b.at("value").get<double>()) / std::sqrt(ea * ea + eb * eb);
+void print_solver_error(std::ostream& out, const nlohmann::json& se, const std::string& indent) {
+  if (!se.is_object() || !se.value("applies", false)) return;
+  const auto& solver = se["solver"];
+  out << indent << std::left << std::setw(26) << "solver" << solver.value("method", "?");
+  if (solver.value("method", "") == "dopri5")
+    out << " (rtol " << solver.value("rtol", 0.0) << ", atol " << solver.value("atol", 0.0) << ")";
+  else
+    out << " (" << solver.value("steps", 0) << " steps)";
+  if (solver.contains("nfe_per_solve")) out << ", " << solver["nfe_per_solve"].get<double>() << " evaluations per solve";
+  out << "\n";
+  if (!se.value("checked", false)) {
+    out << indent << std::setw(26) << "solver error" << "not checked\n";
+    return;
+  }
+  std::ostringstream ratio;
+  ratio << std::setprecision(2) << (se["ratio"].is_number() ? se["ratio"].get<double>() : INFINITY);
+  out << indent << std::setw(26) << "solver error"
+      << "|d log w| mean " << std::setprecision(2) << se["log_w"]["mean_abs"].get<double>() << ", max "
+      << se["log_w"]["max_abs"].get<double>() << "; largest systematic/statistical " << ratio.str() << " ("
+      << se.value("worst", "") << ") " << (se.value("ok", false) ? "ok" : "TOO LARGE") << "\n";
+}
+
+nlohmann::json pull(const nlohmann::json& a, const nlohmann::json& b) {
+  const auto defined = [](const nlohmann::json& e) {
+    return e.is_object() && e.contains("value") && e["value"].is_number() && e.contains("error") && e["error"].is_number();
+  };
+  if (!defined(a) || !defined(b)) return nullptr;
+  const double ea = total_error(a), eb = total_error(b);
+  const double denom = std::sqrt(ea * ea + eb * eb);
+  if (!(denom > 0)) return nullptr;
+  return std::abs(a["value"].get<double>() - b["value"].get<double>()) / denom;
 }
 
 }  // namespace latflow

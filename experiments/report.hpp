@@ -9,13 +9,18 @@ namespace latflow {
 
 /// "0.7421 ± 0.0035": the value rounded to the error's second significant digit.
 std::string format_estimate(double value, double error);
-/// The same for a {"value", "error"} JSON object.
+/// The same for a {"value", "error"} JSON object, with " ± s (solver)" when it has a "systematic" error;
+/// "undefined" for null (an observable the ensemble cannot define, e.g. a correlation length of a poor model).
 std::string format_estimate(const nlohmann::json& estimate);
 
 /// Prints the scalar observables of an observables JSON object, one per line.
 void print_observables(std::ostream& out, const nlohmann::json& observables, const std::string& indent = "  ");
 
-/// Signs of disagreement between two {"value","error"} estimates: |a - b| / sqrt(ea^2 + eb^2).
-double pull(const nlohmann::json& a, const nlohmann::json& b);
+/// Prints the "solver_error" of an evaluation in one or two lines (nothing for a flow without a solver).
+void print_solver_error(std::ostream& out, const nlohmann::json& solver_error, const std::string& indent = "  ");
+
+/// Signs of disagreement between two {"value","error"} estimates, |a - b| / sqrt(ea^2 + eb^2) (systematic
+/// errors added in quadrature); null when either is undefined or both errors are 0.
+nlohmann::json pull(const nlohmann::json& a, const nlohmann::json& b);
 
 }  // namespace latflow

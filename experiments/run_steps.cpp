@@ -11,6 +11,7 @@
 #include "core/version.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/report.hpp"
+#include "core/error.hpp"
 #include "train/checkpoint.hpp"
 #include "train/registry.hpp"
 #include "train/trainer.hpp"
@@ -42,7 +43,16 @@ InterruptGuard::~InterruptGuard() {
 }
 bool InterruptGuard::interrupted() { return g_interrupted.load(); }
 
-/// The run card stored in a run directory, with overrides applied.
+RunCard load_card_argument(const std::string& path, const std::vector<std::string>& sets) {
+  if (fs::is_directory(path)) {
+    if (fs::exists(fs::path(path) / "runcard.toml"))
+      throw UserError("'" + path + "' is a run directory, not a run card; to continue its training: latflow train " +
+                      path + " --resume; to evaluate it: latflow eval " + path);
+    throw UserError("run card '" + path + "' is a directory, not a file");
+  }
+  return load_runcard(path, sets);
+}
+
 RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& sets) {
   const std::string path = run_dir + "/runcard.toml";
   if (!fs::exists(path)) throw UserError("'" + run_dir + "' is not a run directory (no runcard.toml)");
@@ -51,10 +61,73 @@ RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& 
   return card;
 }
 
-/// A trained flow: the run's card (overrides applied, e.g. another lattice) and its checkpoint's weights.
+std::string resume_directory(const std::string& card_or_dir, const std::vector<std::string>& sets) {
+  if (fs::is_directory(card_or_dir)) return card_or_dir;
+  const fs::path p(card_or_dir);
+  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (p.filename() == "runcard.toml" && holds_run(parent.string())) return parent.string();
+  return Session(load_card_argument(card_or_dir, sets)).run_directory();
+}
+
+std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& now) {
+  const auto changeable = [](const std::string& key) {
+    for (const char* prefix : {"train.", "eval.", "hmc.", "solver."})
+      if (key.rfind(prefix, 0) == 0) return true;
+    return key == "run.threads" || key == "run.device";
+  };
+  std::vector<std::string> changes;
+  const auto& a = recorded.config.values();
+  const auto& b = now.config.values();
+  for (const auto& spec : runcard_schema()) {
+    const auto ia = a.find(spec.key), ib = b.find(spec.key);
+    const bool in_a = ia != a.end(), in_b = ib != b.end();
+    if (!in_a && !in_b) continue;
+    if (in_a && in_b && ia->second == ib->second) continue;
+    const std::string old_value = in_a ? to_toml_literal(ia->second) : "(unset)";
+    const std::string new_value = in_b ? to_toml_literal(ib->second) : "(unset)";
+    if (!changeable(spec.key))
+      throw UserError("cannot change '" + spec.key + "' when resuming (the run has " + old_value + ", asked for " +
+                      new_value + "); only train.*, eval.*, hmc.*, solver.*, run.threads and run.device may change. "
+                      "Start a new run instead, e.g. latflow train CARD --init-from " + recorded.source);
+    changes.push_back(spec.key + ": " + old_value + " -> " + new_value);
+  }
+  return changes;
+}
+
+namespace {
+/// model.* keys (but the dtype, which only sets the precision the weights are computed in) that differ.
+std::vector<std::string> model_differences(const Config& here, const Config& trained) {
+  std::vector<std::string> out;
+  for (const auto& spec : runcard_schema()) {
+    if (spec.key.rfind("model.", 0) != 0 || spec.key == "model.dtype") continue;
+    const bool a = here.has(spec.key), b = trained.has(spec.key);
+    if (!a && !b) continue;
+    if (a && b && here.values().at(spec.key) == trained.values().at(spec.key)) continue;
+    out.push_back(spec.key + " = " + (a ? to_toml_literal(here.values().at(spec.key)) : "(unset)") + " here, " +
+                  (b ? to_toml_literal(trained.values().at(spec.key)) : "(unset)") + " in the trained model");
+  }
+  return out;
+}
+}  // namespace
+
 FlowPtr load_trained(const Session& s, const std::string& checkpoint) {
+  const CheckpointMeta meta = read_checkpoint_meta(checkpoint);
+  RunCard trained;
+  try {
+    trained = parse_runcard(meta.runcard, checkpoint);
+  } catch (const UserError& e) {
+    throw UserError("checkpoint '" + checkpoint + "' records a run card this latflow cannot read (" + e.what() + ")");
+  }
+  const auto diff = model_differences(s.card.config, trained.config);
+  if (!diff.empty()) {
+    std::string list;
+    for (const auto& d : diff) list += (list.empty() ? "" : "; ") + d;
+    throw UserError("the model of this card is not the one in '" + checkpoint + "': " + list +
+                    ". A trained model keeps its architecture (only the lattice, solver, dtype and device may differ)");
+  }
   FlowPtr flow = s.build_flow();
-  load_checkpoint(checkpoint, *flow, nullptr, false);
+  load_checkpoint(checkpoint, *flow, nullptr, false, s.device);
+  flow->to(s.device, s.dtype);
   return flow;
 }
 
@@ -64,7 +137,35 @@ EvaluationOptions evaluation_options(const Config& c, long long n) {
   o.batch = c.get<std::int64_t>("eval.batch");
   o.bins = static_cast<int>(c.get<std::int64_t>("eval.bins"));
   o.seed = static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed"));
+  o.solver_check = c.get<bool>("eval.solver_check");
+  o.refine_factor = c.get<std::int64_t>("eval.refine_factor");
+  o.max_solver_error_ratio = c.get<double>("eval.max_solver_error_ratio");
+  o.solver = c.get<std::string>("eval.solver");
+  o.rtol = c.get<double>("eval.rtol");
+  o.atol = c.get<double>("eval.atol");
   return o;
+}
+
+void judge_solver_error(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
+                        RunDirectory* dir) {
+  const auto& se = eval.at("solver_error");
+  if (!se.value("applies", false)) return;
+  std::string message;
+  if (!se.value("checked", false)) {
+    message = what + ": the solver error was not checked (eval.solver_check = false); the results carry an "
+              "unknown discretisation bias";
+  } else if (!se.value("ok", false)) {
+    std::ostringstream os;
+    os << what << ": the solver error is not small against the statistical error: for " << se.value("worst", "?")
+       << " it is " << (se["ratio"].is_number() ? std::to_string(se["ratio"].get<double>()) : std::string("inf"))
+       << " x the statistical error (allowed " << se["threshold"].get<double>()
+       << "); raise solver.steps, or evaluate with --set eval.solver=adaptive";
+    message = os.str();
+  }
+  if (message.empty()) return;
+  if (dir) dir->log("warning: " + message);
+  if (strict) throw CheckFailed(message);
+  err << "warning: " << message << "\n";
 }
 
 namespace {
@@ -78,15 +179,13 @@ std::string status_line(const nlohmann::json& rec) {
 
 /// Trains the session's model in `dir` (resuming if asked), streaming metrics and progress.
 Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err, const std::string& init_from) {
-  FlowPtr flow = s.build_flow();
-  if (!resume && !init_from.empty()) {
-    load_checkpoint(init_from, *flow, nullptr, false);
-    dir.log("initialised from " + init_from);
-  }
+  const bool from_init = !resume && !init_from.empty();
+  FlowPtr flow = from_init ? load_trained(s, init_from) : s.build_flow();
+  if (from_init) dir.log("initialised from " + init_from);
   const bool terminal = Progress::is_terminal(2);
   TrainOptions opts = TrainOptions::from_config(s.card.config);
   // A fine-tuned model may meet the target before any training: measure where it starts.
-  opts.evaluate_at_start = !init_from.empty();
+  opts.evaluate_at_start = from_init;
   Progress progress(err, "train", opts.steps, terminal);
   InterruptGuard guard;
   Monitor monitor;
@@ -111,16 +210,22 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
   Trainer trainer(flow, s.action,
                   estimator_registry().create(s.card.config.get<std::string>("train.estimator")), s.lattice,
                   opts, monitor);
-  if (resume) {
+  if (resume && fs::exists(dir.checkpoint())) {
     trainer.resume_from(dir.checkpoint());
     const auto meta = read_checkpoint_meta(dir.checkpoint());
     dir.truncate_metrics(meta.step);
     dir.log("resumed at step " + std::to_string(meta.step));
+  } else if (resume) {
+    // Killed before its first checkpoint: nothing was kept, and the seeded run restarts identically.
+    dir.truncate_metrics(-1);
+    dir.log("resumed before the first checkpoint: starting again from step 0");
   }
   const TrainResult r = trainer.run(dir.checkpoint(), s.card.to_toml(false));
   progress.finish();
   Trained t;
   t.interrupted = r.interrupted;
+  t.diverged = r.stop_reason == "diverged";
+  t.already_finished = r.already_finished;
   t.summary = {{"steps", r.steps},
                {"seconds", r.seconds},
                {"seconds_per_step", r.steps > 0 ? r.seconds / static_cast<double>(r.steps) : 0.0},
@@ -128,10 +233,21 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
                {"reached_target", r.reached_target},
                {"steps_to_target", r.steps_to_target},
                {"seconds_to_target", r.seconds_to_target},
+               {"stop_reason", r.stop_reason},
+               {"bad_steps", r.bad_steps},
                {"last_eval", r.last_eval}};
-  if (r.interrupted)
-    dir.log("interrupted at step " + std::to_string(r.steps) + "; checkpoint written");
+  if (!r.last_bad_step.empty()) t.summary["last_bad_step"] = r.last_bad_step;
+  if (r.interrupted) dir.log("interrupted at step " + std::to_string(r.steps) + "; checkpoint written");
+  if (t.diverged) dir.log("stopped at step " + std::to_string(r.steps) + ": " + r.last_bad_step);
   return t;
+}
+
+UserError diverged_error(const RunDirectory& dir, const Trained& t) {
+  return UserError("training stopped at step " + t.summary["steps"].dump() +
+                   ": train.max_bad_steps consecutive steps were skipped (the last: " +
+                   t.summary.value("last_bad_step", std::string("?")) +
+                   "); the checkpoint holds the last good state. Lower train.lr or raise solver.steps and continue: "
+                   "latflow train " + dir.path() + " --resume --set train.lr=...");
 }
 
 nlohmann::json describe_run(const Session& s) {

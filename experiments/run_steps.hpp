@@ -1,6 +1,7 @@
 #pragma once
 // The steps every flow command is made of, shared by `latflow train/eval/run` and the study drivers
-// (`latflow scaling`, `latflow transfer`): train a model in its run directory, reload it, evaluate it.
+// (`latflow scaling`, `latflow transfer`): resolve the card of a run, train a model in its run directory,
+// reload it, evaluate it and judge its solver error.
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
 #include "experiments/run_directory.hpp"
 #include "experiments/runcard.hpp"
 #include "experiments/session.hpp"
@@ -30,10 +32,26 @@ class InterruptGuard {
   void (*prev_term_)(int);
 };
 
-/// The run card stored in a run directory, with overrides applied.
+/// The run card named on a command line. A directory is refused with what to do instead (a run
+/// directory: --resume or eval).
+RunCard load_card_argument(const std::string& path, const std::vector<std::string>& sets);
+
+/// The run card recorded in a run directory, with overrides applied.
 RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& sets);
 
-/// A trained flow: the session's card (e.g. another lattice) with the weights of `checkpoint`.
+/// The run directory `latflow train X --resume` continues: X itself if it is a directory; the directory
+/// of X if X is the runcard.toml of a run (so a copied run resumes in the copy); otherwise the directory
+/// the card X names (output.dir, or runs/<card name>).
+std::string resume_directory(const std::string& card_or_dir, const std::vector<std::string>& sets);
+
+/// What a resume changes in the recorded card ("key: old -> new"). Only what does not redefine the run may
+/// change (train.*, eval.*, hmc.*, solver.*, run.threads, run.device); anything else is a UserError naming
+/// the key and what to do instead.
+std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& now);
+
+/// A trained flow: the session's card (e.g. another lattice) with the weights of `checkpoint`, on the
+/// session's device and dtype. The card's model must be the checkpoint's (every model.* key but
+/// model.dtype equal); a difference is a UserError naming the keys.
 FlowPtr load_trained(const Session& s, const std::string& checkpoint);
 
 /// The card's [eval] settings; n > 0 overrides eval.n.
@@ -42,15 +60,25 @@ EvaluationOptions evaluation_options(const Config& card, long long n);
 /// Lattice, couplings, model, version, device and threads of a session, for results files.
 nlohmann::json describe_run(const Session& s);
 
+/// Reports an evaluation's solver check: a warning on `err` (and in the run's log) when it did not pass,
+/// and CheckFailed when `strict`. `what` names the evaluation ("evaluation on 8x8").
+void judge_solver_error(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
+                        RunDirectory* dir = nullptr);
+
 struct Trained {
-  nlohmann::json summary;  ///< steps, seconds, seconds_per_step, parameters, reached_target, ..., last_eval
+  nlohmann::json summary;  ///< steps, seconds, seconds_per_step, parameters, reached_target, stop_reason, ..., last_eval
   bool interrupted = false;
+  bool diverged = false;
+  bool already_finished = false;  ///< a resumed run that had ended: nothing was done
 };
 
 /// Trains the session's model in `dir`, streaming metrics.jsonl, run.log and progress to `err`. With
-/// `resume` it continues from the directory's checkpoint; otherwise, with `init_from` non-empty, training
-/// starts from that checkpoint's weights (fine-tuning) with a fresh optimiser.
+/// `resume` it continues from the directory's checkpoint (from step 0 when it has none yet); otherwise, with
+/// `init_from` (a checkpoint) non-empty, training starts from its weights with a fresh optimiser.
 Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err,
                  const std::string& init_from = "");
+
+/// The UserError for a training that stopped after max_bad_steps consecutive bad steps.
+UserError diverged_error(const RunDirectory& dir, const Trained& t);
 
 }  // namespace latflow::cli

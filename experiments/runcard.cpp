@@ -9,7 +9,9 @@
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/text.hpp"
+#include "flows/hierarchical.hpp"
 #include "lattice/presets.hpp"
 
 namespace latflow {
@@ -145,6 +147,25 @@ bool condition_holds(const std::string& cond, const Config& c) {
   }
 }
 
+}  // namespace
+
+std::string allowed_values(const KeySpec& spec) {
+  if (spec.choices) return "one of " + text::quoted_list(spec.choices());
+  const bool is_int = spec.fallback && std::holds_alternative<std::int64_t>(*spec.fallback);
+  const bool is_bool = spec.fallback && std::holds_alternative<bool>(*spec.fallback);
+  const bool is_string = spec.fallback && std::holds_alternative<std::string>(*spec.fallback);
+  if (is_bool) return "true or false";
+  if (is_string) return "a string";
+  auto fmt = [&](double b) { return is_int ? std::to_string(static_cast<long long>(b)) : to_toml_literal(b); };
+  const std::string kind = is_int ? "an integer " : "a number ";
+  if (spec.min <= -1e300 && spec.max >= 1e300) return kind.substr(0, kind.size() - 1);
+  if (spec.max >= 1e300) return kind + (spec.min_exclusive ? "> " : ">= ") + fmt(spec.min);
+  if (spec.min <= -1e300) return kind + "<= " + fmt(spec.max);
+  return kind + "in " + (spec.min_exclusive ? "(" : "[") + fmt(spec.min) + ", " + fmt(spec.max) + "]";
+}
+
+namespace {
+
 void check_value(const KeySpec& spec, const ConfigValue& v) {
   const std::string name = "'" + spec.key + "' = " + to_toml_literal(v);
   if (const auto* s = std::get_if<std::string>(&v)) {
@@ -164,17 +185,7 @@ void check_value(const KeySpec& spec, const ConfigValue& v) {
   else return;
   if (!std::isfinite(x)) throw ConfigError(name + " is not a finite number");
   const bool low = spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min);
-  if (low || x > spec.max) {
-    std::ostringstream allowed;
-    const bool is_int = std::holds_alternative<std::int64_t>(v);
-    auto fmt = [&](double b) {
-      return is_int ? std::to_string(static_cast<long long>(b)) : to_toml_literal(b);
-    };
-    if (spec.max >= 1e300) allowed << (spec.min_exclusive ? "> " : ">= ") << fmt(spec.min);
-    else if (spec.min <= -1e300) allowed << "<= " << fmt(spec.max);
-    else allowed << "in " << (spec.min_exclusive ? "(" : "[") << fmt(spec.min) << ", " << fmt(spec.max) << "]";
-    throw ConfigError(name + " is out of range; allowed: " + allowed.str());
-  }
+  if (low || x > spec.max) throw ConfigError(name + " is out of range; allowed: " + allowed_values(spec));
 }
 
 /// Cross-key rules that one key's spec cannot express.
@@ -182,6 +193,14 @@ void check_consistency(const RunCard& card) {
   const Config& c = card.config;
   if (c.get<std::int64_t>("lattice.T") == 1)
     throw ConfigError("'lattice.T' = 1 is out of range; allowed: 0 (meaning T = L) or >= 2");
+}
+
+/// Defaults that depend on other keys, made explicit so that the recorded card names the value used: a
+/// model reloaded on another lattice must keep the architecture it was trained with.
+void resolve_derived(RunCard& card) {
+  Config& c = card.config;
+  if (c.get<std::string>("model.type") == "hierarchical" && c.get<std::int64_t>("model.coarse_L") == 0)
+    c.set("model.coarse_L", auto_coarse_L(c.get<std::int64_t>("lattice.L")));
 }
 
 }  // namespace
@@ -276,15 +295,23 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
   } catch (const ConfigError& e) {
     throw ConfigError(where + e.what());
   }
+  resolve_derived(card);
   return card;
 }
 
 RunCard load_runcard(const std::string& path, const std::vector<std::string>& sets) {
-  std::ifstream in(path);
-  if (!in) throw UserError("cannot read run card '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_runcard(ss.str(), path, sets);
+  // A run card is a small text file; a megabyte is far more than any card and less than any mistake.
+  const std::string text = read_regular_file(path, "run card", std::size_t{1} << 20);
+  bool has_content = false;
+  try {
+    has_content = !toml::parse(text, path).empty();
+  } catch (const toml::parse_error&) {
+    has_content = true;  // parse_runcard reports the syntax error with its position
+  }
+  if (!has_content)
+    throw ConfigError(path + ": the run card is empty; a card sets at least one key (all defaults: "
+                      "experiments/runcards/quickstart.toml is a starting point)");
+  return parse_runcard(text, path, sets);
 }
 
 std::string RunCard::to_toml(bool with_docs) const {
@@ -299,7 +326,8 @@ std::string RunCard::to_toml(bool with_docs) const {
       section = sec;
     }
     std::string line = s.key.substr(dot + 1) + " = " + to_toml_literal(config.values().at(s.key));
-    if (with_docs) line += std::string(line.size() < 34 ? 34 - line.size() : 1, ' ') + "# " + s.doc;
+    if (with_docs)
+      line += std::string(line.size() < 34 ? 34 - line.size() : 1, ' ') + "# " + s.doc + " [" + allowed_values(s) + "]";
     os << line << "\n";
   }
   return os.str();

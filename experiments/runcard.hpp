@@ -32,13 +32,17 @@ struct KeySpec {
 /// The schema, in the order `config show` prints it.
 const std::vector<KeySpec>& runcard_schema();
 
+/// What a key allows, as printed by `config show` and in errors: "an integer in [2, 4096]",
+/// "one of 'rk4', 'dopri5'", "true or false".
+std::string allowed_values(const KeySpec& spec);
+
 /// A resolved, validated run card plus where it came from.
 struct RunCard {
   Config config;
   std::string source;                 ///< the card's path, or "" for an in-memory card
   std::set<std::string> explicit_keys;///< keys given by the card or --set (not defaults or a preset)
 
-  /// TOML of the resolved card, keys in schema order, each with its doc as a comment.
+  /// TOML of the resolved card, keys in schema order, each with its doc and allowed values as a comment.
   std::string to_toml(bool with_docs = true) const;
 };
 

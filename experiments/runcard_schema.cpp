@@ -90,7 +90,7 @@ std::vector<KeySpec> build_schema() {
                 "model.type=operator_cnf"),
       only_with(integer("model.kernel_modes", 6, "basis functions of momentum per kernel", 1, 256),
                 "model.type=operator_cnf"),
-      only_with(integer("model.time_modes", 2, "Fourier modes of the time dependence", 0, 256),
+      only_with(integer("model.time_modes", 2, "Fourier modes of the time dependence", 1, 256),
                 "model.type=operator_cnf"),
       only_with(integer("model.kernel_radius", 2, "range R of the local operator's kernel", 1, 64),
                 "model.operator=local"),
@@ -132,6 +132,7 @@ std::vector<KeySpec> build_schema() {
       integer("train.eval_every", 100, "steps between evaluations on a fresh batch; 0 disables", 0, 1e9),
       integer("train.eval_batch", 1024, "samples of each periodic evaluation", 2, 1e7),
       integer("train.checkpoint_every", 100, "steps between checkpoints", 1, 1e9),
+      integer("train.max_bad_steps", 10, "consecutive skipped (non-finite or diverged) steps that stop training", 1, 1e6),
       num("train.max_seconds", 0.0, "wall-clock budget in seconds; 0 means none", 0.0),
       str("train.target_metric", "ess", "metric of the periodic evaluation that train.target applies to",
           fixed({"ess", "acceptance"})),
@@ -142,6 +143,15 @@ std::vector<KeySpec> build_schema() {
       integer("eval.batch", 1024, "samples per batch while evaluating", 1, 1e7),
       integer("eval.bins", 64, "jackknife bins of error estimates", 2, 1e6),
       flag("eval.hmc", true, "compare the reweighted observables with an HMC reference run"),
+      str("eval.solver", "model", "ODE solver of the evaluation: the model's own, or adaptive dopri5 at eval.rtol/atol in float64",
+          fixed({"model", "adaptive"})),
+      num("eval.rtol", 1e-8, "relative tolerance of eval.solver = adaptive", 0.0, 1.0, true),
+      num("eval.atol", 1e-10, "absolute tolerance of eval.solver = adaptive", 0.0, kInf, true),
+      flag("eval.solver_check", true, "estimate each result's solver error with a reference solve (continuous flows)"),
+      integer("eval.refine_factor", 2, "the reference solve takes this many times the steps (fixed-step solvers)", 2, 64),
+      num("eval.max_solver_error_ratio", 0.2, "the solver check passes when every systematic error is <= this x the statistical one",
+          0.0, kInf, true),
+      flag("eval.strict", false, "fail (exit 3) when the solver check does not pass (also --strict)"),
       integer("eval.transfer_L", 0, "also evaluate zero-shot on this L (latflow run); 0 skips", 0, 4096),
 
       // ---- the HMC reference sampler
@@ -159,6 +169,7 @@ std::vector<KeySpec> build_schema() {
       str("run.device", "cpu", "cpu, cuda or cuda:N (also --device)"),
       integer("run.seed", 1, "random seed (also --seed)", 0, static_cast<double>(std::numeric_limits<std::int64_t>::max())),
       integer("run.threads", 0, "CPU threads; 0 means LibTorch's default (also --threads)", 0, 4096),
+      num("run.memory_limit_gb", 0.0, "refuse work estimated to need more memory (GiB); 0 means the memory available", 0.0),
   };
 }
 

@@ -152,10 +152,11 @@ RunOutcome study_run(const std::string& card, std::vector<std::string> sets, con
     o.interrupted = true;
     return o;
   }
+  if (t.diverged)  // the weights are the last good step's: evaluated and recorded as not reaching the target
+    err << "warning: " << dir << ": " << diverged_error(rd, t).what() << "\n";
   FlowPtr flow = load_trained(s, rd.checkpoint());
-  EvaluationOptions eo = evaluation_options(s.card.config, -1);
-  eo.density_check = false;
-  o.eval = evaluate_flow(*flow, *s.action, s.lattice, eo);
+  o.eval = evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(s.card.config, -1));
+  judge_solver_error(o.eval, false, dir, err, &rd);
   nlohmann::json results = describe_run(s);
   results["train"] = o.train;
   results["eval"] = o.eval;
@@ -305,9 +306,7 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
         // Zero-shot: the pretrained weights on the larger lattice, no training.
         Session big(load_runcard(card, run_sets(st, g, p, seed, "", 1, true)));
         FlowPtr moved = load_trained(big, pretrained);
-        EvaluationOptions eo = evaluation_options(big.card.config, -1);
-        eo.density_check = false;
-        const nlohmann::json zero = evaluate_flow(*moved, *big.action, big.lattice, eo);
+        const nlohmann::json zero = evaluate_flow(*moved, *big.action, big.lattice, evaluation_options(big.card.config, -1));
         out << tag << ": zero-shot ESS " << std::setprecision(3) << zero["ess"].get<double>() << "; fine-tuning\n"
             << std::flush;
         const std::string ft_rel = dir.run_dir(family + "-finetune-L" + std::to_string(L) + "-seed" + std::to_string(seed));
@@ -367,9 +366,17 @@ int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
     script = "scaling";
   else if (fs::exists(dir + "/transfer.csv"))
     script = "transfer";
-  else if (fs::exists(dir + "/results.json") && fs::exists(dir + "/metrics.jsonl"))
-    script = "quickstart";
-  else
+  else if (fs::exists(dir + "/results.json")) {
+    std::ifstream in(dir + "/results.json");
+    const auto results = nlohmann::json::parse(in, nullptr, false);
+    if (results.is_object() && results.contains("train") && fs::exists(dir + "/metrics.jsonl"))
+      script = "quickstart";
+    else if (results.is_object() && results.contains("tau_int") && !results.contains("train"))
+      throw UserError("'" + dir + "' is an HMC run: latflow plot draws flow runs (latflow run, latflow train) and "
+                      "studies; its numbers are in " + dir + "/results.json");
+    else
+      throw UserError("'" + dir + "' holds no results to plot (its results.json is not a flow run's)");
+  } else
     throw UserError("'" + dir + "' holds no results to plot (expected scaling.csv, transfer.csv, or a run's "
                     "results.json and metrics.jsonl)");
   const auto plots = plot_run(dir, script, err);

@@ -57,6 +57,10 @@ double ContinuumCouplings::field_scale() const { return 1 / std::sqrt(2.0); }
 Phi4Action::Phi4Action(double m2, double lambda) : m2_(m2), lambda_(lambda) {
   require_finite("canonical", "m2", m2);
   require_nonnegative_quartic("canonical", "lambda", lambda);
+  // Without the quartic term the constant mode costs m2 V phi^2: for m2 <= 0 exp(-S) is not normalisable.
+  if (lambda == 0 && !(m2 > 0))
+    throw UserError("phi4: lambda = 0 with m2 = " + str(m2) +
+                    " <= 0 makes the action unbounded below (the free theory needs m2 > 0); use lambda > 0 or m2 > 0");
 }
 
 Phi4Action Phi4Action::from_canonical(double m2, double lambda) { return Phi4Action(m2, lambda); }

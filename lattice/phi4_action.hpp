@@ -59,7 +59,8 @@ struct ContinuumCouplings {
 
 class Phi4Action : public Action {
  public:
-  /// S = sum_x [ sum_mu (d phi)^2 + m2 phi^2 + lambda phi^4 ]; requires finite couplings and lambda >= 0.
+  /// S = sum_x [ sum_mu (d phi)^2 + m2 phi^2 + lambda phi^4 ]; requires finite couplings, lambda >= 0, and
+  /// m2 > 0 when lambda = 0 (otherwise exp(-S) is not normalisable). Every named constructor checks the same.
   static Phi4Action from_canonical(double m2, double lambda);
   /// m2 = (1 - 2 lambda_tilde)/kappa - 4, lambda = lambda_tilde / kappa^2; requires kappa > 0.
   static Phi4Action from_hopping(const HoppingCouplings& c);
@@ -71,8 +72,7 @@ class Phi4Action : public Action {
   double m2() const { return m2_; }
   double lambda() const { return lambda_; }
 
-  /// The same theory in the other conventions. The hopping and beta forms need a positive kappa, which
-  /// exists unless lambda = 0 and m2 <= -4 (then a UserError).
+  /// The same theory in the other conventions (a positive kappa always exists for a valid action).
   HoppingCouplings to_hopping() const;
   BetaCouplings to_beta() const;
   ContinuumCouplings to_continuum() const;

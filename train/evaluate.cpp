@@ -1,69 +1,152 @@
 #include "train/evaluate.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 #include <torch/torch.h>
 
+#include "core/error.hpp"
 #include "flows/continuous_flow.hpp"
 #include "lattice/observables.hpp"
 #include "lattice/statistics.hpp"
+#include "odes/registry.hpp"
 
 namespace latflow {
 
 namespace {
+
 std::vector<double> to_vector(const at::Tensor& t) {
   const at::Tensor c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 nlohmann::json to_json(const stats::Estimate& e) { return {{"value", e.value}, {"error", e.error}}; }
 
-/// Transports the same base samples with the model's solver and with 4x its steps.
-nlohmann::json density_check(FlowImpl& flow, ContinuousFlowImpl& cnf, const Action& action,
-                             const Lattice& lattice, std::int64_t n) {
-  const at::Tensor z = flow.prior().sample(n, lattice, flow.tensor_options());
-  const at::Tensor logq0 = flow.prior().log_prob(z);
-  const odes::SolverOptions coarse = cnf.solver();
-  odes::SolverOptions fine = coarse;
-  fine.steps *= 4;
-  if (fine.method == "dopri5") fine.rtol /= 100, fine.atol /= 100;
-  const Density a = cnf.forward({z, logq0});
-  cnf.set_solver(fine);
-  Density b;
-  try {
-    b = cnf.forward({z, logq0});
-  } catch (...) {
-    cnf.set_solver(coarse);
-    throw;
+bool is_estimate(const nlohmann::json& j) { return j.is_object() && j.contains("value") && j.contains("error"); }
+
+void walk(nlohmann::json& a, const nlohmann::json& b, double factor, const std::string& path,
+          std::pair<double, std::string>& worst) {
+  if (is_estimate(a) && is_estimate(b)) {
+    if (!a["value"].is_number() || !b["value"].is_number() || !a["error"].is_number()) return;
+    const double sys = factor * std::abs(a["value"].get<double>() - b["value"].get<double>());
+    a["systematic"] = sys;
+    const double err = a["error"].get<double>();
+    const double ratio = sys == 0 ? 0.0 : (err > 0 ? sys / err : std::numeric_limits<double>::infinity());
+    if (ratio > worst.first || worst.second.empty()) worst = {ratio, path};
+    return;
   }
-  cnf.set_solver(coarse);
-  const auto lw_a = to_vector(-action.action(a.phi) - a.logq);
-  const auto lw_b = to_vector(-action.action(b.phi) - b.logq);
-  return {{"refined_steps", fine.steps},
-          {"max_abs_dphi", (a.phi - b.phi).abs().max().item<double>()},
-          {"mean_abs_dlogq", (a.logq - b.logq).abs().mean().item<double>()},
-          {"ess", stats::ess_fraction(lw_a)},
-          {"ess_refined", stats::ess_fraction(lw_b)},
-          {"n", n}};
+  if (a.is_object() && b.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it)
+      if (b.contains(it.key())) walk(it.value(), b[it.key()], factor, path.empty() ? it.key() : path + "." + it.key(), worst);
+  } else if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      // Entries that carry their own label (effective_mass: "t") must agree on it to be compared.
+      if (a[i].is_object() && a[i].contains("t") && (!b[i].is_object() || b[i].value("t", nlohmann::json()) != a[i]["t"]))
+        continue;
+      walk(a[i], b[i], factor, path + "[" + std::to_string(i) + "]", worst);
+    }
+  }
 }
+
+/// An ensemble drawn from the flow: configurations (float64, CPU) and log weights -S - log q.
+struct Ensemble {
+  std::vector<at::Tensor> phi;
+  std::vector<double> log_w;
+  void add(const Density& d, const Action& action) {
+    const auto lw = to_vector(-action.action(d.phi) - d.logq);
+    log_w.insert(log_w.end(), lw.begin(), lw.end());
+    phi.push_back(d.phi.to(torch::kCPU, torch::kFloat64));
+  }
+};
+
+/// Restores a continuous flow's solver when it goes out of scope, also when a solve throws.
+class SolverRestore {
+ public:
+  explicit SolverRestore(ContinuousFlowImpl* cnf) : cnf_(cnf), saved_(cnf ? cnf->solver() : odes::SolverOptions{}) {}
+  ~SolverRestore() {
+    if (cnf_) cnf_->set_solver(saved_);
+  }
+
+ private:
+  ContinuousFlowImpl* cnf_;
+  odes::SolverOptions saved_;
+};
+
 }  // namespace
+
+std::pair<double, std::string> add_systematic_errors(nlohmann::json& a, const nlohmann::json& b, double factor) {
+  std::pair<double, std::string> worst{0.0, ""};
+  walk(a, b, factor, "", worst);
+  return worst;
+}
+
+void use_evaluation_solver(FlowImpl& flow, const EvaluationOptions& o) {
+  if (o.solver != "model" && o.solver != "adaptive")
+    throw UserError("evaluation solver '" + o.solver + "' is not known; allowed: 'model', 'adaptive'");
+  auto* cnf = dynamic_cast<ContinuousFlowImpl*>(&flow.transform());
+  if (!cnf || o.solver != "adaptive") return;
+  // Tolerances far below float32's resolution need float64 to be met at all.
+  flow.to(torch::kFloat64);
+  odes::SolverOptions s = cnf->solver();
+  s.method = "dopri5";
+  s.rtol = o.rtol;
+  s.atol = o.atol;
+  cnf->set_solver(s);
+}
 
 nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice& lattice,
                              const EvaluationOptions& o) {
+  if (o.refine_factor < 2) throw UserError("eval.refine_factor must be >= 2");
   torch::NoGradGuard no_grad;
+  auto* cnf = dynamic_cast<ContinuousFlowImpl*>(&flow.transform());
+  const SolverRestore restore(cnf);
+  use_evaluation_solver(flow, o);
+
+  nlohmann::json solver_error = {{"applies", cnf != nullptr}};
+  odes::SolverOptions used, reference;
+  double factor = 1;
+  if (cnf) {
+    used = cnf->solver();
+    reference = used;
+    const auto stepper = odes::stepper_registry().create(used.method);
+    if (stepper->adaptive()) {
+      reference.rtol /= 100, reference.atol /= 100;
+      factor = 100.0 / 99.0;
+    } else {
+      reference.steps *= o.refine_factor;
+      const double kp = std::pow(static_cast<double>(o.refine_factor), stepper->order());
+      factor = kp / (kp - 1);
+    }
+    solver_error["solver"] = {{"method", used.method}, {"steps", used.steps}, {"rtol", used.rtol}, {"atol", used.atol}};
+  } else {
+    solver_error["reason"] = "the transform has no ODE solve: its log-density is exact up to rounding";
+  }
+  const bool check = cnf && o.solver_check;
+
   const auto start = std::chrono::steady_clock::now();
-  std::vector<at::Tensor> phis;
-  std::vector<double> log_w;
+  Ensemble a, b;
+  std::int64_t nfe = 0, solves = 0;
+  double max_dphi = 0;
   for (std::int64_t done = 0; done < o.n; done += o.batch) {
-    const Density d = flow.sample(std::min(o.batch, o.n - done), lattice);
-    const auto lw = to_vector(-action.action(d.phi) - d.logq);
-    log_w.insert(log_w.end(), lw.begin(), lw.end());
-    phis.push_back(d.phi.to(torch::kCPU, torch::kFloat64));
+    const std::int64_t m = std::min(o.batch, o.n - done);
+    const at::Tensor z = flow.prior().sample(m, lattice, flow.tensor_options());
+    const at::Tensor logq0 = flow.prior().log_prob(z);
+    const Density da = flow.transform().forward({z, logq0});
+    a.add(da, action);
+    if (cnf) nfe += cnf->last_stats().nfe, ++solves;
+    if (check) {
+      cnf->set_solver(reference);
+      const Density db = flow.transform().forward({z, logq0});
+      cnf->set_solver(used);
+      b.add(db, action);
+      max_dphi = std::max(max_dphi, (da.phi - db.phi).abs().max().item<double>());
+    }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const at::Tensor phi = torch::cat(phis);
+  const at::Tensor phi = torch::cat(a.phi);
 
-  const auto report = measure(phi, log_w, o.bins);
-  const auto chain = stats::independence_metropolis(log_w, o.seed);
+  const auto report = measure(phi, a.log_w, o.bins);
+  const auto chain = stats::independence_metropolis(a.log_w, o.seed);
   const auto abs_m = to_vector(magnetization(phi).abs());
   std::vector<double> chain_abs_m;
   chain_abs_m.reserve(chain.index.size());
@@ -72,17 +155,45 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
 
   nlohmann::json j = {
       {"n", o.n},
-      {"ess", stats::ess_fraction(log_w)},
+      {"ess", stats::ess_fraction(a.log_w)},
       {"acceptance", chain.acceptance},
       {"tau_int", {{"abs_magnetization", {{"value", tau.tau_int}, {"error", tau.error}, {"window", tau.window}}}}},
       {"observables", report.to_json()},
-      {"log_z", to_json(stats::log_z(log_w))},
-      {"kl", to_json(stats::reverse_kl(log_w))},
+      {"log_z", to_json(stats::log_z(a.log_w))},
+      {"kl", to_json(stats::reverse_kl(a.log_w))},
       {"seconds", seconds},
       {"samples_per_second", static_cast<double>(o.n) / seconds}};
-  if (o.density_check)
-    if (auto* cnf = dynamic_cast<ContinuousFlowImpl*>(&flow.transform()))
-      j["density_check"] = density_check(flow, *cnf, action, lattice, std::min<std::int64_t>(o.n, o.batch));
+  if (cnf) solver_error["solver"]["nfe_per_solve"] = static_cast<double>(nfe) / static_cast<double>(solves);
+
+  if (check) {
+    nlohmann::json ref = {{"observables", measure(torch::cat(b.phi), b.log_w, o.bins).to_json()},
+                          {"log_z", to_json(stats::log_z(b.log_w))},
+                          {"kl", to_json(stats::reverse_kl(b.log_w))}};
+    nlohmann::json estimates = {{"observables", j["observables"]}, {"log_z", j["log_z"]}, {"kl", j["kl"]}};
+    const auto worst = add_systematic_errors(estimates, ref, factor);
+    for (const char* key : {"observables", "log_z", "kl"}) j[key] = estimates[key];
+    double sum = 0, max = 0;
+    for (std::size_t i = 0; i < a.log_w.size(); ++i) {
+      const double d = factor * std::abs(a.log_w[i] - b.log_w[i]);
+      sum += d, max = std::max(max, d);
+    }
+    solver_error["checked"] = true;
+    solver_error["reference"] = {{"method", reference.method},
+                                 {"steps", reference.steps},
+                                 {"rtol", reference.rtol},
+                                 {"atol", reference.atol}};
+    solver_error["richardson_factor"] = factor;
+    solver_error["log_w"] = {{"mean_abs", sum / static_cast<double>(a.log_w.size())}, {"max_abs", max}};
+    solver_error["max_abs_dphi"] = factor * max_dphi;
+    solver_error["ess_reference"] = stats::ess_fraction(b.log_w);
+    solver_error["ratio"] = worst.first;
+    solver_error["worst"] = worst.second;
+    solver_error["threshold"] = o.max_solver_error_ratio;
+    solver_error["ok"] = worst.first <= o.max_solver_error_ratio;
+  } else if (cnf) {
+    solver_error["checked"] = false;
+  }
+  j["solver_error"] = solver_error;
   return j;
 }
 

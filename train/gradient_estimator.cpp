@@ -22,8 +22,12 @@ LossTerms ReinforceEstimator::operator()(FlowImpl& flow, const Action& action, s
   }
   const at::Tensor signal = d.logq + s;
   const at::Tensor logq = flow.log_prob(d.phi);
-  // E[(s - b) grad log q]: the baseline b = <s> leaves it unbiased up to O(1/B) and cuts its variance.
-  const at::Tensor surrogate = ((signal - signal.mean()) * logq).mean();
+  // Leave-one-out baseline b_i = mean of the other B - 1 signals: independent of sample i, so
+  // E[(s_i - b_i) grad log q_i] = grad KL exactly. Since s_i - b_i = B/(B-1) (s_i - mean s), this is the
+  // batch-mean baseline rescaled; the plain batch mean would shrink the gradient by (B-1)/B.
+  const double B = static_cast<double>(batch);
+  const at::Tensor advantage = batch > 1 ? (signal - signal.mean()) * (B / (B - 1)) : at::zeros_like(signal);
+  const at::Tensor surrogate = (advantage * logq).mean();
   return {surrogate, d.logq, s};
 }
 

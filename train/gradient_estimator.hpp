@@ -9,9 +9,12 @@
 //  - reparameterisation ("reparam"): phi = f(z) keeps the graph, grad = E[grad_theta (log q + S)];
 //    needs dS/dphi through autograd;
 //  - REINFORCE ("reinforce"): samples drawn without a graph, signal s = log q + S detached,
-//    grad = E[(s - <s>) grad_theta log q(phi)] with log q re-evaluated at the detached sample and the
-//    batch mean as baseline. It never differentiates the action, which pays off when dS/dphi is expensive
-//    (the Schwinger model with Wilson fermions).
+//    grad = (1/B) sum_i (s_i - b_i) grad_theta log q(phi_i) with log q re-evaluated at the detached sample
+//    and the leave-one-out baseline b_i = (sum_{j != i} s_j) / (B - 1). The baseline cuts the variance
+//    (E_q[grad log q] = 0) and, being independent of sample i, keeps the estimate unbiased for any B; the
+//    batch mean including s_i (as in Białas et al.'s code) would scale it by (B - 1)/B. With B = 1 there
+//    is no baseline and no signal: the gradient is 0. It never differentiates the action, which pays off
+//    when dS/dphi is expensive (the Schwinger model with Wilson fermions).
 #include <memory>
 #include <string>
 

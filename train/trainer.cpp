@@ -6,7 +6,9 @@
 
 #include <torch/torch.h>
 
+#include "core/random.hpp"
 #include "lattice/statistics.hpp"
+#include "odes/integrate.hpp"
 #include "train/checkpoint.hpp"
 
 namespace latflow {
@@ -36,6 +38,8 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.max_seconds = c.get<double>("train.max_seconds");
   o.target_metric = c.get<std::string>("train.target_metric");
   o.target = c.get<double>("train.target");
+  o.max_bad_steps = c.get<std::int64_t>("train.max_bad_steps");
+  o.seed = static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed"));
   return o;
 }
 
@@ -57,16 +61,26 @@ Trainer::Trainer(FlowPtr flow, ActionPtr action, GradientEstimatorPtr estimator,
       optimizer_(std::make_unique<torch::optim::Adam>(flow_->parameters(),
                                                       torch::optim::AdamOptions(options_.lr))) {}
 
+std::string finished_reason(std::int64_t step, double seconds, std::int64_t target_step, const TrainOptions& o) {
+  if (target_step >= 0) return "target";
+  if (step >= o.steps) return "steps";
+  if (o.max_seconds > 0 && seconds >= o.max_seconds) return "time";
+  return "";
+}
+
 void Trainer::resume_from(const std::string& checkpoint_path) {
   const CheckpointMeta meta = load_checkpoint(checkpoint_path, *flow_, optimizer_.get(), true);
   step_ = meta.step;
   seconds_ = meta.seconds;
   target_step_ = meta.target_step;
   target_seconds_ = meta.target_seconds;
+  bad_steps_ = meta.bad_steps;
 }
 
 nlohmann::json Trainer::evaluate(std::int64_t n) {
   torch::NoGradGuard no_grad;
+  // A stream of its own, keyed by the step: the training stream is the same whether or not this runs.
+  const RandomStreamFork fork(derive_seed(options_.seed, static_cast<std::uint64_t>(step_)));
   const Density d = flow_->sample(n, lattice_);
   const at::Tensor s = action_->action(d.phi);
   const std::vector<double> log_w = to_vector(-s - d.logq);
@@ -81,21 +95,38 @@ nlohmann::json Trainer::evaluate(std::int64_t n) {
 
 TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& runcard) {
   TrainResult result;
+  result.bad_steps = bad_steps_;
+  if (target_step_ >= 0) {
+    result.reached_target = true;
+    result.steps_to_target = target_step_;
+    result.seconds_to_target = target_seconds_;
+  }
+  result.stop_reason = finished_reason(step_, seconds_, target_step_, options_);
+  if (!result.stop_reason.empty() && (step_ > 0 || target_step_ >= 0)) {  // resumed after the run had ended
+    result.already_finished = true;
+    result.steps = step_;
+    result.seconds = seconds_;
+    return result;
+  }
+  result.stop_reason.clear();
+
   std::vector<at::Tensor> params = flow_->parameters();
   const double start = now_seconds() - seconds_;
-  std::int64_t bad_steps = 0, evaluated_at = -1;
+  std::int64_t consecutive_bad = 0, evaluated_at = -1;
   auto save = [&] {
     if (!checkpoint_path.empty())
       save_checkpoint(checkpoint_path, *flow_, optimizer_.get(),
-                      {step_, seconds_, runcard, result.steps_to_target, result.seconds_to_target});
+                      {step_, seconds_, runcard, result.steps_to_target, result.seconds_to_target, result.stop_reason,
+                       bad_steps_});
   };
   auto warn = [&](const std::string& m) {
     if (monitor_.on_warning) monitor_.on_warning(m);
   };
   auto finish = [&] {
-    save();
     result.steps = step_;
     result.seconds = seconds_;
+    result.bad_steps = bad_steps_;
+    save();
     return result;
   };
   // Evaluates on a fresh batch, reports it and notes when the target is first reached.
@@ -117,48 +148,62 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     }
   };
 
-  if (target_step_ >= 0) {  // resumed after the target was reached: the run is over
-    result.reached_target = true;
-    result.steps_to_target = target_step_;
-    result.seconds_to_target = target_seconds_;
-    return finish();
-  }
   if (options_.evaluate_at_start && step_ == 0) {
     evaluate_now();
-    if (result.reached_target) return finish();
+    if (result.reached_target) {
+      result.stop_reason = "target";
+      return finish();
+    }
   }
 
-  while (step_ < options_.steps) {
+  while (true) {
+    if (step_ >= options_.steps) {
+      result.stop_reason = "steps";
+      break;
+    }
     if (monitor_.should_stop && monitor_.should_stop()) {
       result.interrupted = true;
       break;
     }
-    if (options_.max_seconds > 0 && now_seconds() - start >= options_.max_seconds) break;
+    if (options_.max_seconds > 0 && now_seconds() - start >= options_.max_seconds) {
+      result.stop_reason = "time";
+      break;
+    }
 
     const double lr = options_.lr_at(step_);
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer_->zero_grad();
-    const LossTerms terms = (*estimator_)(*flow_, *action_, options_.batch, lattice_);
-    const double loss = (terms.logq + terms.action).mean().item<double>();
-    double grad_norm = std::nan("");
-    if (std::isfinite(loss) && std::isfinite(terms.surrogate.item<double>())) {
-      terms.surrogate.backward();
-      grad_norm = torch::nn::utils::clip_grad_norm_(
-          params, options_.clip > 0 ? options_.clip : std::numeric_limits<double>::infinity());
+    double loss = std::nan(""), grad_norm = std::nan("");
+    std::string bad;
+    at::Tensor step_log_w;
+    try {
+      const LossTerms terms = (*estimator_)(*flow_, *action_, options_.batch, lattice_);
+      loss = (terms.logq + terms.action).mean().item<double>();
+      if (std::isfinite(loss) && std::isfinite(terms.surrogate.item<double>())) {
+        terms.surrogate.backward();
+        grad_norm = torch::nn::utils::clip_grad_norm_(
+            params, options_.clip > 0 ? options_.clip : std::numeric_limits<double>::infinity());
+      }
+      if (!std::isfinite(grad_norm))
+        bad = "non-finite loss or gradient (loss " + std::to_string(loss) + ")";
+      step_log_w = -terms.action - terms.logq;
+    } catch (const odes::IntegrationError& e) {
+      bad = std::string("the ODE solve diverged (") + e.what() + ")";
     }
-    if (!std::isfinite(grad_norm)) {
+    if (!bad.empty()) {
       optimizer_->zero_grad();
-      ++bad_steps;
-      warn("step " + std::to_string(step_ + 1) + ": non-finite loss or gradient (loss " + std::to_string(loss) +
-           "); step skipped, weights unchanged");
-      if (bad_steps >= options_.max_bad_steps)
-        throw std::runtime_error(std::to_string(bad_steps) +
-                                 " consecutive non-finite steps; training stopped. The last good "
-                                 "checkpoint is intact: lower train.lr or raise solver.steps, then resume");
+      ++consecutive_bad;
+      ++bad_steps_;
+      result.last_bad_step = bad;
+      warn("step " + std::to_string(step_ + 1) + ": " + bad + "; step skipped, weights unchanged");
+      if (consecutive_bad >= options_.max_bad_steps) {
+        result.stop_reason = "diverged";
+        break;
+      }
       continue;
     }
-    bad_steps = 0;
+    consecutive_bad = 0;
     optimizer_->step();
     ++step_;
     seconds_ = now_seconds() - start;
@@ -166,17 +211,21 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     if (monitor_.on_step)
       monitor_.on_step({{"step", step_},
                         {"loss", loss},
-                        {"ess", stats::ess_fraction(to_vector(-terms.action - terms.logq))},
+                        {"ess", stats::ess_fraction(to_vector(step_log_w))},
                         {"lr", lr},
                         {"grad_norm", grad_norm},
+                        {"bad_steps", bad_steps_},
                         {"seconds", seconds_}});
 
     if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || step_ == options_.steps) evaluate_now();
-    if (step_ % options_.checkpoint_every == 0 || step_ == options_.steps || result.reached_target) save();
-    if (result.reached_target) break;
+    if (result.reached_target) {
+      result.stop_reason = "target";
+      break;
+    }
+    if (step_ % options_.checkpoint_every == 0) save();
   }
   // Stopped by the time budget between evaluations: evaluate the final state too.
-  if (!result.interrupted && !result.reached_target && step_ > 0 && evaluated_at != step_) evaluate_now();
+  if (result.stop_reason == "time" && step_ > 0 && evaluated_at != step_) evaluate_now();
   return finish();
 }
 

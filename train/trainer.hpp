@@ -4,8 +4,15 @@
 // owns no I/O policy: it reports each step and evaluation to a Monitor (the CLI writes metrics.jsonl and
 // the progress display) and writes checkpoints to the paths it is given.
 //
-// Non-finite losses or gradients never reach the weights: the step is skipped and reported, and after
-// `max_bad_steps` consecutive ones training stops with the last good checkpoint intact.
+// Bad steps never reach the weights: a step whose loss or gradient is not finite, or whose ODE solve
+// diverged (odes::IntegrationError, e.g. a vector field that blows up), is skipped and reported, and the
+// next attempt draws fresh samples. After `max_bad_steps` consecutive bad steps training stops
+// ("diverged"): weights and optimiser state are those of the last good step (a skipped step changes
+// neither), and the checkpoint written then holds them.
+//
+// Periodic evaluations draw from a random stream of their own (core/random.hpp), so how many there were
+// (a time budget adds a final one) never changes the training stream: a run stopped by its budget and
+// resumed with a larger one continues exactly as a run given the larger budget from the start.
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,6 +43,7 @@ struct TrainOptions {
   bool evaluate_at_start = false;    ///< also evaluate before the first step (fine-tuning: the start may
                                      ///< already meet the target)
   std::int64_t max_bad_steps = 10;
+  std::uint64_t seed = 1;            ///< run.seed: keys the evaluations' random stream
 
   static TrainOptions from_config(const Config& card);
   /// The learning rate at `step` (0-based) under the schedule.
@@ -57,8 +65,18 @@ struct TrainResult {
   std::int64_t steps_to_target = -1;
   double seconds_to_target = -1;
   bool interrupted = false;
+  /// Why training ended: "steps", "target", "time", "diverged", or "" when interrupted.
+  std::string stop_reason;
+  /// The run had already ended before this call (a resumed finished run): nothing was trained or evaluated.
+  bool already_finished = false;
+  std::int64_t bad_steps = 0;       ///< skipped steps in total
+  std::string last_bad_step;        ///< why the last skipped step was skipped
   nlohmann::json last_eval;         ///< the last evaluation record
 };
+
+/// Why a run whose checkpoint says `meta` has ended under `options` ("target", "steps", "time"), or ""
+/// when it can continue (a resume with a larger budget continues a finished run).
+std::string finished_reason(std::int64_t step, double seconds, std::int64_t target_step, const TrainOptions& options);
 
 class Trainer {
  public:
@@ -67,7 +85,7 @@ class Trainer {
 
   /// Trains from the current state to options.steps, the target or the time budget, evaluating every
   /// eval_every steps and when it stops. `checkpoint_path` empty = no checkpoints; `runcard` is stored in
-  /// them. A run resumed after it had reached its target returns at once.
+  /// them. A resumed run that had already ended (finished_reason) returns at once, with already_finished.
   TrainResult run(const std::string& checkpoint_path, const std::string& runcard);
   /// Continues from a checkpoint written by run() (weights, optimiser, RNGs, step, time).
   void resume_from(const std::string& checkpoint_path);
@@ -87,6 +105,7 @@ class Trainer {
   double seconds_ = 0;
   std::int64_t target_step_ = -1;  ///< restored by resume_from, so a finished run is not trained further
   double target_seconds_ = -1;
+  std::int64_t bad_steps_ = 0;
 };
 
 }  // namespace latflow

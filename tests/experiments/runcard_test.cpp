@@ -67,12 +67,12 @@ TEST_CASE("wrong types are rejected with both types named", "[experiments][runca
 }
 
 TEST_CASE("out-of-range values say what is allowed", "[experiments][runcard]") {
-  CHECK_THAT(error_of("[lattice]\nL = 1\n"), Catch::Contains("'lattice.L' = 1 is out of range; allowed: in [2, 4096]"));
+  CHECK_THAT(error_of("[lattice]\nL = 1\n"), Catch::Contains("'lattice.L' = 1 is out of range; allowed: an integer in [2, 4096]"));
   CHECK_THAT(error_of("[lattice]\nT = 1\n"), Catch::Contains("'lattice.T' = 1"));
   CHECK_THAT(error_of("[train]\nbatch = 0\n"), Catch::Contains("'train.batch' = 0 is out of range"));
-  CHECK_THAT(error_of("[train]\nsteps = -5\n"), Catch::Contains("'train.steps' = -5 is out of range; allowed: in [0, 1000000000]"));
+  CHECK_THAT(error_of("[train]\nsteps = -5\n"), Catch::Contains("'train.steps' = -5 is out of range; allowed: an integer in [0, 1000000000]"));
   CHECK_THAT(error_of("[solver]\nsteps = 0\n"), Catch::Contains("'solver.steps' = 0"));
-  CHECK_THAT(error_of("[train]\nlr = 0.0\n"), Catch::Contains("allowed: in (0.0, 10.0]"));
+  CHECK_THAT(error_of("[train]\nlr = 0.0\n"), Catch::Contains("allowed: a number in (0.0, 10.0]"));
   CHECK_THAT(error_of("[lattice]\nlambda = -1.0\n"), Catch::Contains("'lattice.lambda'"));
   CHECK_THAT(error_of("[lattice]\nm2 = nan\n"), Catch::Contains("not a finite number"));
 }
@@ -96,7 +96,7 @@ TEST_CASE("conventions own their couplings", "[experiments][runcard]") {
              Catch::Contains("'lattice.m2' is used only with lattice.convention = \"canonical\""));
   CHECK_THAT(error_of("[lattice]\nkappa = 0.2\n"), Catch::Contains("used only with lattice.convention = \"hopping\""));
   CHECK_THAT(error_of("[lattice]\nconvention = \"hopping\"\nkappa = 0.0\nlambda_tilde = 0.1\n"),
-             Catch::Contains("'lattice.kappa' = 0.0 is out of range; allowed: > 0.0"));
+             Catch::Contains("'lattice.kappa' = 0.0 is out of range; allowed: a number > 0.0"));
 }
 
 TEST_CASE("the resolved card round-trips through its own TOML", "[experiments][runcard]") {

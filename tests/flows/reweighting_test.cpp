@@ -77,7 +77,8 @@ TEST_CASE("every flow family: reweighted observables agree with HMC", "[flows][r
     const std::vector<double> lw(log_w.data_ptr<double>(), log_w.data_ptr<double>() + log_w.numel());
     const double ess = stats::ess_fraction(lw);
     INFO("ESS/N after 150 steps = " << ess);
-    REQUIRE(ess > 0.05);  // enough effective samples for the jackknife errors to be meaningful
+    // Enough effective samples (ESS/N times N) for the jackknife errors of 40 bins to be meaningful.
+    REQUIRE(ess * static_cast<double>(lw.size()) >= 500);
     const ObservableReport flowed = measure(torch::cat(phis), lw, 40);
     INFO("<M^2>: flow " << flowed.m2.value << " +- " << flowed.m2.error << ", HMC " << reference.m2.value << " +- "
                         << reference.m2.error);

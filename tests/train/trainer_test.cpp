@@ -122,7 +122,9 @@ class PoisonedAction : public Action {
 TEST_CASE("non-finite losses never reach the weights", "[train]") {
   Setup s({"train.steps=50"}, 3);
   const std::string path = temp_file("nan.pt");
-  save_checkpoint(path, *s.flow, nullptr, {0, 0, "card"});
+  CheckpointMeta start;
+  start.runcard = "card";
+  save_checkpoint(path, *s.flow, nullptr, start);
   std::vector<at::Tensor> before;
   for (const auto& p : s.flow->parameters()) before.push_back(p.clone());
   std::vector<std::string> warnings;
@@ -130,11 +132,17 @@ TEST_CASE("non-finite losses never reach the weights", "[train]") {
   m.on_warning = [&](const std::string& w) { warnings.push_back(w); };
   Trainer t(s.flow, std::make_shared<PoisonedAction>(), estimator_registry().create("reparam"), Lattice::square(4),
             TrainOptions::from_config(s.card.config), m);
-  CHECK_THROWS_WITH(t.run(path, "card"), Catch::Contains("consecutive non-finite steps"));
+  const TrainResult r = t.run(path, "card");
+  CHECK(r.stop_reason == "diverged");
+  CHECK(r.steps == 0);
+  CHECK(r.bad_steps == 10);
   CHECK(warnings.size() == 10);
+  CHECK_THAT(r.last_bad_step, Catch::Contains("non-finite loss"));
   const auto after = s.flow->parameters();
   for (std::size_t i = 0; i < after.size(); ++i) CHECK(torch::equal(before[i], after[i]));
-  CHECK(read_checkpoint_meta(path).step == 0);  // the last good checkpoint is intact
+  const CheckpointMeta meta = read_checkpoint_meta(path);  // written at the stop, with the last good state
+  CHECK(meta.step == 0);
+  CHECK(meta.stop_reason == "diverged");
 }
 
 TEST_CASE("a target reached is remembered: resuming a finished run trains no further", "[train][checkpoint]") {
