@@ -195,6 +195,7 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
   };
   monitor.on_eval = [&](const nlohmann::json& r) {
     dir.append_metrics(r);
+    if (!r.contains("eval")) return;  // a failed evaluation, already reported as a warning
     std::ostringstream os;
     os << "step " << r["step"] << ": ESS " << std::fixed << std::setprecision(3) << r["eval"]["ess"].get<double>()
        << ", loss " << r["eval"]["loss"].get<double>() << ", log Z " << format_estimate(r["eval"]["log_z"]);

@@ -132,7 +132,16 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
   // Evaluates on a fresh batch, reports it and notes when the target is first reached.
   auto evaluate_now = [&] {
     evaluated_at = step_;
-    nlohmann::json record = {{"step", step_}, {"seconds", seconds_}, {"eval", evaluate(options_.eval_batch)}};
+    nlohmann::json record = {{"step", step_}, {"seconds", seconds_}};
+    try {
+      record["eval"] = evaluate(options_.eval_batch);
+    } catch (const odes::IntegrationError& e) {
+      // A diagnostic, not a step: recorded and warned about; training goes on (the target is not reached).
+      record["eval_failed"] = e.what();
+      warn("step " + std::to_string(step_) + ": the evaluation's ODE solve diverged (" + e.what() + ")");
+      if (monitor_.on_eval) monitor_.on_eval(record);
+      return;
+    }
     const auto& ev = record["eval"];
     // A reverse-KL estimate far below zero means the discretised log-density is wrong: the flow is
     // exploiting the solver's error rather than learning the target.

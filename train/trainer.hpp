@@ -53,7 +53,9 @@ struct TrainOptions {
 /// Receives what the trainer measures. Every record is one JSON object (one line of metrics.jsonl).
 struct Monitor {
   std::function<void(const nlohmann::json&)> on_step;   ///< {"step", "loss", "ess", "lr", "grad_norm", "seconds"}
-  std::function<void(const nlohmann::json&)> on_eval;   ///< {"step", "seconds", "eval": {"ess", "acceptance", "loss", "log_z", "kl"}}
+  /// {"step", "seconds", "eval": {"ess", "acceptance", "loss", "log_z", "kl"}}, or {"step", "seconds",
+  /// "eval_failed": why} when the evaluation's solve diverged.
+  std::function<void(const nlohmann::json&)> on_eval;
   std::function<void(const std::string&)> on_warning;
   std::function<bool()> should_stop;                    ///< polled every step (e.g. SIGINT)
 };

@@ -1,7 +1,9 @@
 #include <torch/torch.h>
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "../flows/test_models.hpp"
 #include "lattice/registry.hpp"
@@ -179,4 +181,54 @@ TEST_CASE("a time budget stops training with a final evaluation", "[train]") {
   CHECK(r.steps < 100000);
   CHECK(evaluations == 1);
   CHECK(r.last_eval["step"] == r.steps);
+}
+
+TEST_CASE("a run stopped by its time budget resumes exactly: the final evaluation does not shift the stream",
+          "[train][checkpoint]") {
+  const std::vector<std::string> sets = {"train.steps=9", "train.eval_every=3", "train.eval_batch=16"};
+  Setup whole(sets, 41);
+  whole.trainer().run(temp_file("budget-whole.pt"), "card");
+
+  // Stopped by the budget after step 4 (not a multiple of eval_every), so the stop adds an evaluation.
+  std::vector<std::string> budget = sets;
+  budget.push_back("train.max_seconds=0.3");
+  Setup first(budget, 41);
+  std::int64_t evaluations = 0;
+  Monitor slow_step_4;
+  slow_step_4.on_step = [](const nlohmann::json& r) {
+    if (r["step"] == 4) std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  };
+  slow_step_4.on_eval = [&](const nlohmann::json&) { ++evaluations; };
+  const std::string ckpt = temp_file("budget-part.pt");
+  const TrainResult r1 = first.trainer(slow_step_4).run(ckpt, "card");
+  REQUIRE(r1.stop_reason == "time");
+  REQUIRE(r1.steps == 4);
+  CHECK(evaluations == 2);  // at step 3, and the final one at step 4
+
+  Setup second(sets, 999);
+  Trainer t = second.trainer();  // no budget now
+  t.resume_from(ckpt);
+  const TrainResult r2 = t.run(ckpt, "card");
+  CHECK(r2.steps == 9);
+  const auto a = whole.flow->parameters(), b = second.flow->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
+}
+
+TEST_CASE("resuming a run that has ended does nothing", "[train][checkpoint]") {
+  const std::vector<std::string> sets = {"train.steps=3", "train.eval_every=0"};
+  Setup first(sets, 43);
+  const std::string ckpt = temp_file("ended.pt");
+  first.trainer().run(ckpt, "card");
+  Setup again(sets, 44);
+  std::int64_t evaluations = 0;
+  Monitor m;
+  m.on_eval = [&](const nlohmann::json&) { ++evaluations; };
+  Trainer t = again.trainer(m);
+  t.resume_from(ckpt);
+  const TrainResult r = t.run(ckpt, "card");
+  CHECK(r.already_finished);
+  CHECK(r.stop_reason == "steps");
+  CHECK(evaluations == 0);
+  CHECK(finished_reason(3, 1.0, -1, TrainOptions::from_config(again.card.config)) == "steps");
+  CHECK(finished_reason(2, 1.0, -1, TrainOptions::from_config(again.card.config)).empty());
 }
