@@ -191,12 +191,12 @@ TEST_CASE("a run stopped by its time budget resumes exactly: the final evaluatio
 
   // Stopped by the budget after step 4 (not a multiple of eval_every), so the stop adds an evaluation.
   std::vector<std::string> budget = sets;
-  budget.push_back("train.max_seconds=0.3");
+  budget.push_back("train.max_seconds=3");
   Setup first(budget, 41);
   std::int64_t evaluations = 0;
   Monitor slow_step_4;
   slow_step_4.on_step = [](const nlohmann::json& r) {
-    if (r["step"] == 4) std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    if (r["step"] == 4) std::this_thread::sleep_for(std::chrono::milliseconds(3200));
   };
   slow_step_4.on_eval = [&](const nlohmann::json&) { ++evaluations; };
   const std::string ckpt = temp_file("budget-part.pt");
