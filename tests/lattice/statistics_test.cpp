@@ -281,8 +281,8 @@ TEST_CASE("Gamma method on AR(1) series", "[lattice][stats][autocorrelation]") {
     const auto tau = stats::tau_int(x);
     INFO("rho " << rho << ": tau_int " << tau.tau_int << " +- " << tau.error << " (W = " << tau.window
                 << "), exact " << ar1_tau(rho));
+    // (The error itself is checked against the spread of independent estimates in the next test case.)
     CHECK(std::abs(tau.tau_int - ar1_tau(rho)) < 4 * tau.error);
-    CHECK(tau.error == Approx(tau.tau_int * std::sqrt(2.0 * (2 * tau.window + 1) / n)));
     CHECK(tau.window >= 1);
     CHECK(tau.window < 20 * ar1_tau(rho) + 5);
   }
@@ -293,7 +293,6 @@ TEST_CASE("Gamma method on AR(1) series", "[lattice][stats][autocorrelation]") {
     const auto tau = stats::tau_int(chains);
     INFO("tau_int " << tau.tau_int << " +- " << tau.error << ", exact " << ar1_tau(rho));
     CHECK(std::abs(tau.tau_int - ar1_tau(rho)) < 4 * tau.error);
-    CHECK(tau.error == Approx(tau.tau_int * std::sqrt(2.0 * (2 * tau.window + 1) / 100000.0)));
   }
   SECTION("a constant series has no autocorrelation to measure") {
     const auto tau = stats::tau_int(std::vector<double>(100, 2.5));

@@ -96,11 +96,12 @@ TEST_CASE("an interrupted and resumed run ends with the same weights", "[train][
   }
 }
 
-TEST_CASE("checkpoints store the run card and are written atomically", "[train][checkpoint]") {
+// Atomicity, durability and checksums: tests/train/checkpoint_test.cpp.
+TEST_CASE("checkpoints store the run card and why training stopped", "[train][checkpoint]") {
   Setup s({"train.steps=2"}, 2);
   const std::string path = temp_file("meta.pt");
   s.trainer().run(path, "[lattice]\nL = 4\n");
-  CHECK_FALSE(fs::exists(path + ".tmp"));
+  CHECK(read_checkpoint_meta(path).stop_reason == "steps");
   const CheckpointMeta meta = read_checkpoint_meta(path);
   CHECK(meta.step == 2);
   CHECK(meta.runcard == "[lattice]\nL = 4\n");
