@@ -1,6 +1,7 @@
 #include "experiments/cli.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <ostream>
@@ -43,6 +44,25 @@ long long parse_integer(const std::string& flag, const std::string& text, long l
     throw UserError(flag + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
                     text + "'");
   return v;
+}
+
+/// An error message as one line: control characters (from user input quoted in it) escaped, and cut to a
+/// length a terminal line can hold (a message quoting a 4000-character value stays readable).
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (const unsigned char c : message) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += ' ';
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else out += static_cast<char>(c);
+  }
+  constexpr std::size_t kMax = 2000;
+  if (out.size() > kMax) out = out.substr(0, kMax) + "... (" + std::to_string(out.size() - kMax) + " more characters)";
+  return out;
 }
 
 struct RawGlobals {
@@ -175,16 +195,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*transfer) return cmd_transfer(card, g, out, err);
     if (*plot) return cmd_plot(run_dir, out, err);
   } catch (const UserError& e) {
-    err << "latflow: error: " << e.what() << "\n";
+    err << "latflow: error: " << one_line(e.what()) << "\n";
     return 2;
   } catch (const CheckFailed& e) {
-    err << "latflow: check failed: " << e.what() << "\n";
+    err << "latflow: check failed: " << one_line(e.what()) << "\n";
     return 3;
   } catch (const c10::Error& e) {
-    err << "latflow: internal error (LibTorch): " << e.what_without_backtrace() << "\n";
+    err << "latflow: internal error (LibTorch): " << one_line(e.what_without_backtrace()) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "latflow: error: " << e.what() << "\n";
+    err << "latflow: internal error: " << one_line(e.what()) << "\n";
     return 1;
   }
   return 0;
