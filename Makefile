@@ -41,7 +41,7 @@ test-slow: build
 
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-sanitize \
-	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATFLOW_SANITIZE=ON -DLATFLOW_PCH=OFF" test
+	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATFLOW_SANITIZE=ON" test
 
 bench: build
 	@cmake --build $(BUILD) --target bench -j $(JOBS)

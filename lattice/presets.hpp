@@ -8,7 +8,7 @@
 // - albergo-L{8,10,14}: the ensembles E2, E3, E5 of Albergo, Kanwar, Shanahan, PRD 100, 034515 (2019)
 //   [arXiv 1904.12072], also m2 = -4, xi ~ L/4, as read from the reproduction g-koutsou/phi4flow. E1 (L=6,
 //   6.975) coincides with gerdes-L6. E4 (L=12) is quoted as 5.267 by that reproduction and 5.276 by Gerdes'
-//   notebook; one is a typo (see shared/research/cnf-anchors.md §4), so it has no albergo preset: use
+//   notebook; one of the two is a typo, so it has no albergo preset: use
 //   gerdes-L12.
 // - tutorial-L8: m2 = -4, lambda = 8 of the tutorial of Albergo et al., arXiv 2101.08176 (symmetric phase,
 //   far from critical).
