@@ -42,7 +42,7 @@ Entry time_steps(const std::vector<std::string>& sets, const c10::Device& device
   const Config& c = card.config;
   FlowPtr flow = flow_registry().create(c.get<std::string>("model.type"), c);
   flow->to(device, torch::kFloat32);
-  const ActionPtr action = action_registry().create(c.get<std::string>("lattice.action"), c);
+  const ActionPtr action = theory_registry().create(c.get<std::string>("lattice.theory"), c);
   const auto estimator = estimator_registry().create("reparam");
   const Lattice lattice = Lattice::square(c.get<std::int64_t>("lattice.L"));
   const std::int64_t batch = c.get<std::int64_t>("train.batch");

@@ -1,7 +1,7 @@
 #pragma once
 // Writes NumPy .npy files (format version 1.0) that Python loads with numpy.load, no extra package needed.
 // A structured array keeps configurations and their per-sample numbers together:
-//   a = numpy.load("samples.npy"); a["phi"].shape == (N, T, L); a["logq"], a["action"]
+//   a = numpy.load("samples.npy"); a["phi"].shape == (N, T, L) (a["theta"]: (N, 2, T, L)); a["logq"], a["action"]
 #include <cstdint>
 #include <string>
 #include <vector>

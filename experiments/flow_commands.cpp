@@ -128,11 +128,12 @@ int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bo
     out << "evaluated " << run_dir << " on " << s.lattice.str() << " " << s.action->couplings().dump() << " ("
         << result["n"] << " samples)\n"
         << "  ESS/N                     " << result["ess"].get<double>() << "\n"
-        << "  acceptance (indep. MH)    " << result["acceptance"].get<double>() << "\n"
-        << "  tau_int(|M|), MH chain    " << format_estimate(result["tau_int"]["abs_magnetization"]) << "\n"
-        << "  log Z                     " << format_estimate(result["log_z"]) << "\n"
+        << "  acceptance (indep. MH)    " << result["acceptance"].get<double>() << "\n";
+    for (const auto& [name, t] : result["tau_int"].items())
+      out << "  " << std::left << std::setw(26) << ("tau_int(" + name + "), MH") << format_estimate(t) << "\n";
+    out << "  log Z                     " << format_estimate(result["log_z"]) << "\n"
         << "  KL(q||p)                  " << format_estimate(result["kl"]) << "\n";
-    print_observables(out, result["observables"]);
+    print_observables(out, result["observables"], "  ", result.value("exact", nlohmann::json::object()));
     print_solver_error(out, result["solver_error"]);
     out << "results: " << run_dir << "/" << name << "\n";
   }
@@ -150,22 +151,25 @@ int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, 
   use_evaluation_solver(*flow, evaluation_options(s.card.config, n));
   const std::string path = file.empty() ? dir.file("samples.npy") : file;
   const std::int64_t batch = s.card.config.get<std::int64_t>("eval.batch");
-  const std::int64_t V = s.lattice.volume();
+  const std::vector<std::int64_t> shape = s.action->config_shape(s.lattice);
+  std::int64_t sites = 1;
+  for (const auto d : shape) sites *= d;
   std::vector<double> data;
-  data.reserve(static_cast<std::size_t>(n * (V + 2)));
+  data.reserve(static_cast<std::size_t>(n * (sites + 2)));
   torch::NoGradGuard no_grad;
   for (std::int64_t done = 0; done < n; done += batch) {
     const Density d = flow->sample(std::min<std::int64_t>(batch, n - done), s.lattice);
-    const at::Tensor rec = torch::cat({d.phi.reshape({d.phi.size(0), V}), d.logq.unsqueeze(1),
+    const at::Tensor rec = torch::cat({d.phi.reshape({d.phi.size(0), sites}), d.logq.unsqueeze(1),
                                        s.action->action(d.phi).unsqueeze(1)},
                                       1)
                                .to(torch::kCPU, torch::kFloat64)
                                .contiguous();
     data.insert(data.end(), rec.data_ptr<double>(), rec.data_ptr<double>() + rec.numel());
   }
-  npy::write_records(path, {{"phi", {s.lattice.T, s.lattice.L}}, {"logq", {}}, {"action", {}}}, n, data);
+  const std::string field = s.action->field_name();
+  npy::write_records(path, {{field, shape}, {"logq", {}}, {"action", {}}}, n, data);
   out << "wrote " << n << " configurations on " << s.lattice.str() << " to " << path << "\n  load them with numpy: "
-      << numpy_hint(path) << "\n";
+      << numpy_hint(path, field) << "\n";
   return 0;
 }
 
@@ -210,12 +214,12 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     strict_failure = e.what();
   }
 
-  const char* const compared[] = {"abs_magnetization", "m2", "chi2", "binder"};
+  const std::vector<std::string> compared = s.action->compared_observables();
   if (c.get<bool>("eval.hmc")) {
     out << "[3/4] HMC reference on " << s.lattice.str() << "\n" << std::flush;
     results["hmc"] = run_hmc_reference(s, err, Progress::is_terminal(2));
     nlohmann::json pulls;
-    for (const char* key : compared) pulls[key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
+    for (const auto& key : compared) pulls[key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
     results["comparison"] = {{"pull", pulls}};
     dir.write_json("results.json", results);
   }
@@ -239,7 +243,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
   print_solver_error(out, ev["solver_error"], "  ");
   if (results.contains("hmc")) {
     out << "  observables     flow (reweighted)            HMC                          pull\n";
-    for (const char* key : compared) {
+    for (const auto& key : compared) {
       const auto& p = results["comparison"]["pull"][key];
       std::ostringstream pull_text;
       pull_text << std::setprecision(2);

@@ -12,7 +12,6 @@
 #include "experiments/run_directory.hpp"
 #include "experiments/session.hpp"
 #include "lattice/hmc.hpp"
-#include "lattice/observables.hpp"
 #include "lattice/statistics.hpp"
 
 namespace latflow {
@@ -45,33 +44,38 @@ nlohmann::json run_hmc_reference(const Session& s, std::ostream& progress_out, b
   progress.finish();
 
   const int bins = static_cast<int>(c.get<std::int64_t>("eval.bins"));
-  const auto report = measure(r.samples, {}, bins);
   // Samples are chain-major: one row of measurements per chain, the replica of the Gamma method.
-  const at::Tensor m = magnetization(r.samples).to(torch::kFloat64).reshape({o.chains, -1}).contiguous();
-  std::vector<std::vector<double>> abs_m, m_sq;
-  for (std::int64_t i = 0; i < o.chains; ++i) {
-    const at::Tensor row = m[i];
-    const at::Tensor a = row.abs().contiguous(), q = (row * row).contiguous();
-    abs_m.emplace_back(a.data_ptr<double>(), a.data_ptr<double>() + a.numel());
-    m_sq.emplace_back(q.data_ptr<double>(), q.data_ptr<double>() + q.numel());
+  nlohmann::json tau = nlohmann::json::object();
+  double n_meas = 0, tau_first = 0;
+  for (const auto& [name, series] : s.action->chain_observables(r.samples)) {
+    const at::Tensor rows = series.to(torch::kCPU, torch::kFloat64).reshape({o.chains, -1}).contiguous();
+    std::vector<std::vector<double>> chains;
+    for (std::int64_t i = 0; i < o.chains; ++i) {
+      const at::Tensor row = rows[i].contiguous();
+      chains.emplace_back(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+    }
+    const auto t = stats::tau_int(chains);
+    if (tau.empty()) tau_first = t.tau_int, n_meas = static_cast<double>(rows.numel());
+    tau[name] = {{"value", t.tau_int}, {"error", t.error}, {"window", t.window}};
   }
-  const auto tau_abs = stats::tau_int(abs_m), tau_sq = stats::tau_int(m_sq);
-  const double n_meas = static_cast<double>(m.numel());
-  const double n_eff = n_meas / (2.0 * tau_abs.tau_int);
-  auto tau_json = [](const stats::AutocorrelationTime& t) {
-    return nlohmann::json{{"value", t.tau_int}, {"error", t.error}, {"window", t.window}};
-  };
-  return {{"lattice", {{"T", s.lattice.T}, {"L", s.lattice.L}}},
-          {"observables", report.to_json()},
-          {"tau_int", {{"abs_magnetization", tau_json(tau_abs)}, {"m2", tau_json(tau_sq)}}},
-          {"acceptance", r.acceptance},
-          {"step_size", r.step_size},
-          {"steps_per_trajectory", r.steps_per_trajectory},
-          {"measurements", static_cast<std::int64_t>(n_meas)},
-          {"force_evaluations", r.force_evaluations},
-          {"seconds", r.seconds},
-          {"cost_per_effective_sample",
-           {{"seconds", r.seconds / n_eff}, {"force_evaluations", static_cast<double>(r.force_evaluations) / n_eff}}}};
+  // The cost per effective sample is set by the first chain observable (|M| for phi^4, Q for gauge
+  // theories: the slowest mode the samplers are compared on).
+  const double n_eff = n_meas / (2.0 * tau_first);
+  nlohmann::json out = {{"lattice", {{"T", s.lattice.T}, {"L", s.lattice.L}}},
+                        {"observables", s.action->measure(r.samples, {}, bins)},
+                        {"tau_int", tau},
+                        {"acceptance", r.acceptance},
+                        {"step_size", r.step_size},
+                        {"steps_per_trajectory", r.steps_per_trajectory},
+                        {"measurements", static_cast<std::int64_t>(n_meas)},
+                        {"force_evaluations", r.force_evaluations},
+                        {"seconds", r.seconds},
+                        {"cost_per_effective_sample",
+                         {{"observable", tau.begin().key()},
+                          {"seconds", r.seconds / n_eff},
+                          {"force_evaluations", static_cast<double>(r.force_evaluations) / n_eff}}}};
+  if (const auto exact = s.action->exact(s.lattice); !exact.empty()) out["exact"] = exact;
+  return out;
 }
 
 namespace cli {
@@ -92,10 +96,10 @@ int cmd_hmc(const std::string& card_path, const GlobalOptions& g, bool json, std
     return 0;
   }
   out << "HMC on " << s.lattice.str() << " " << s.action->couplings().dump() << "\n";
-  print_observables(out, result["observables"]);
-  out << "  tau_int(|M|)              " << format_estimate(result["tau_int"]["abs_magnetization"]) << "\n"
-      << "  tau_int(M^2)              " << format_estimate(result["tau_int"]["m2"]) << "\n"
-      << "  acceptance                " << result["acceptance"].get<double>() << " (step size "
+  print_observables(out, result["observables"], "  ", result.value("exact", nlohmann::json::object()));
+  for (const auto& [name, t] : result["tau_int"].items())
+    out << "  " << std::left << std::setw(26) << ("tau_int(" + name + ")") << format_estimate(t) << "\n";
+  out << "  acceptance                " << result["acceptance"].get<double>() << " (step size "
       << result["step_size"].get<double>() << ", " << result["steps_per_trajectory"] << " steps)\n"
       << "  cost per effective sample " << result["cost_per_effective_sample"]["seconds"].get<double>() << " s, "
       << result["cost_per_effective_sample"]["force_evaluations"].get<double>() << " force evaluations\n"

@@ -28,7 +28,7 @@ void print_registry(std::ostream& out, const std::string& title, const std::stri
 }  // namespace
 
 int cmd_list(std::ostream& out) {
-  print_registry(out, "Actions", "lattice.action", action_registry());
+  print_registry(out, "Theories", "lattice.theory", theory_registry());
   print_registry(out, "Base distributions", "model.prior", prior_registry());
   print_registry(out, "Model types", "model.type", flow_registry());
   print_registry(out, "Neural operators", "model.operator", operator_registry());
@@ -36,9 +36,12 @@ int cmd_list(std::ostream& out) {
   print_registry(out, "Gradient methods", "solver.gradient", odes::gradient_method_registry());
   print_registry(out, "Gradient estimators", "train.estimator", estimator_registry());
   out << "Parameter presets (lattice.preset)\n";
-  for (const auto& p : phi4_presets())
-    out << "  " << std::left << std::setw(16) << p.name << "L = " << std::setw(3) << p.L << " m2 = " << p.m2
-        << "  lambda = " << std::setw(6) << p.lambda << "  " << p.source << "\n";
+  for (const auto& p : presets()) {
+    std::ostringstream couplings;
+    for (const auto& [key, value] : p.couplings) couplings << key.substr(key.find('.') + 1) << " = " << value << "  ";
+    out << "  " << std::left << std::setw(14) << p.name << std::setw(11) << p.theory << "L = " << std::setw(3) << p.L
+        << " " << std::setw(28) << couplings.str() << p.source << "\n";
+  }
   return 0;
 }
 

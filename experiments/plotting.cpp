@@ -76,11 +76,11 @@ std::vector<std::string> plot_run(const std::string& dir, const std::string& scr
   return written;
 }
 
-std::string numpy_hint(const std::string& path) {
+std::string numpy_hint(const std::string& path, const std::string& field) {
   const std::string python = plot_python();
   // A JSON string literal is a valid Python one.
   const std::string code = "import numpy; a = numpy.load(" + nlohmann::json(path).dump() +
-                           "); print(a['phi'].shape, a['logq'][:3], a['action'][:3])";
+                           "); print(a['" + field + "'].shape, a['logq'][:3], a['action'][:3])";
   if (python_has(python, "numpy")) return python + " -c " + shell_quote(code);
   return "python3 -c " + shell_quote(code) + " (any Python with numpy: pip install numpy)";
 }

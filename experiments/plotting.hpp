@@ -19,7 +19,8 @@ bool python_has(const std::string& python, const std::string& module);
 /// when it cannot. Never throws: a missing plot must not lose a finished run.
 std::vector<std::string> plot_run(const std::string& dir, const std::string& script, std::ostream& err);
 
-/// A shell command that loads the .npy file `path` with numpy, naming an interpreter that has numpy.
-std::string numpy_hint(const std::string& path);
+/// A shell command that loads the .npy file `path` (configurations under `field`) with numpy, naming an
+/// interpreter that has numpy.
+std::string numpy_hint(const std::string& path, const std::string& field);
 
 }  // namespace latflow

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 namespace latflow {
@@ -39,15 +40,27 @@ std::string format_estimate(const nlohmann::json& e) {
   return text;
 }
 
-void print_observables(std::ostream& out, const nlohmann::json& obs, const std::string& indent) {
-  const std::pair<const char*, const char*> rows[] = {{"abs_magnetization", "<|M|>"},
-                                                       {"m2", "<M^2>"},
-                                                       {"chi2", "chi2 = V(<M^2> - <M>^2)"},
-                                                       {"binder", "U4 (Binder)"},
-                                                       {"xi2nd", "xi (second moment)"}};
-  for (const auto& [key, label] : rows)
-    if (obs.contains(key))
-      out << indent << std::left << std::setw(26) << label << format_estimate(obs.at(key)) << "\n";
+void print_observables(std::ostream& out, const nlohmann::json& obs, const std::string& indent,
+                       const nlohmann::json& exact) {
+  // Readable labels for the names scripts rely on; any other observable prints under its key.
+  static const std::map<std::string, std::string> labels = {
+      {"abs_magnetization", "<|M|>"},
+      {"m2", "<M^2>"},
+      {"chi2", "chi2 = V(<M^2> - <M>^2)"},
+      {"binder", "U4 (Binder)"},
+      {"xi2nd", "xi (second moment)"},
+      {"plaquette", "<cos theta_P>"},
+      {"topological_charge", "<Q>"},
+      {"topological_susceptibility", "chi_t = <Q^2>/V"},
+      {"chiral_condensate", "chiral condensate"}};
+  for (const auto& [key, value] : obs.items()) {
+    if (value.is_array()) continue;
+    const auto it = labels.find(key);
+    out << indent << std::left << std::setw(26) << (it == labels.end() ? key : it->second) << format_estimate(value);
+    if (exact.is_object() && exact.contains(key) && exact[key].is_number())
+      out << "   (exact " << std::setprecision(8) << exact[key].get<double>() << ")";
+    out << "\n";
+  }
 }
 
 void print_solver_error(std::ostream& out, const nlohmann::json& se, const std::string& indent) {

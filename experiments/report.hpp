@@ -13,8 +13,10 @@ std::string format_estimate(double value, double error);
 /// "undefined" for null (an observable the ensemble cannot define, e.g. a correlation length of a poor model).
 std::string format_estimate(const nlohmann::json& estimate);
 
-/// Prints the scalar observables of an observables JSON object, one per line.
-void print_observables(std::ostream& out, const nlohmann::json& observables, const std::string& indent = "  ");
+/// Prints the scalar observables of an observables JSON object, one per line (lists such as correlators are
+/// left to the JSON), with the exact value beside those that `exact` holds.
+void print_observables(std::ostream& out, const nlohmann::json& observables, const std::string& indent = "  ",
+                       const nlohmann::json& exact = nlohmann::json::object());
 
 /// Prints the "solver_error" of an evaluation in one or two lines (nothing for a flow without a solver).
 void print_solver_error(std::ostream& out, const nlohmann::json& solver_error, const std::string& indent = "  ");

@@ -131,12 +131,14 @@ ConfigValue from_text(const KeySpec& spec, const std::string& text) {
   }
 }
 
+/// "k=a|b": the key k has one of the listed values; "c1;c2": any of the conditions holds.
 bool condition_holds(const std::string& cond, const Config& c) {
   if (cond.empty()) return true;
+  if (const auto semi = cond.find(';'); semi != std::string::npos)
+    return condition_holds(cond.substr(0, semi), c) || condition_holds(cond.substr(semi + 1), c);
   const auto eq = cond.find('=');
   const std::string key = cond.substr(0, eq);
   if (!c.has(key)) return false;
-  // "k=a|b": the key applies under any of the listed values.
   const std::string actual = c.get<std::string>(key);
   std::size_t begin = eq + 1;
   while (true) {
@@ -145,6 +147,28 @@ bool condition_holds(const std::string& cond, const Config& c) {
     if (bar == std::string::npos) return false;
     begin = bar + 1;
   }
+}
+
+/// A condition as a user reads it: lattice.theory = "u1" or "schwinger", or lattice.convention = "beta".
+std::string describe_condition(const std::string& cond, const Config& c) {
+  std::string out;
+  std::size_t begin = 0;
+  while (begin <= cond.size()) {
+    const std::size_t semi = std::min(cond.find(';', begin), cond.size());
+    const std::string one = cond.substr(begin, semi - begin);
+    const auto eq = one.find('=');
+    const std::string key = one.substr(0, eq);
+    std::string values;
+    for (std::size_t b = eq + 1; b <= one.size();) {
+      const std::size_t bar = std::min(one.find('|', b), one.size());
+      values += (values.empty() ? "\"" : " or \"") + one.substr(b, bar - b) + "\"";
+      b = bar + 1;
+    }
+    out += (out.empty() ? "" : ", or ") + key + " = " + values;
+    if (c.has(key)) out += " (this card has \"" + c.get<std::string>(key) + "\")";
+    begin = semi + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -257,12 +281,16 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
     card.config.set(key, value);
     card.explicit_keys.insert(key);
   }
-  const std::string preset = card.config.get<std::string>("lattice.preset");
-  if (!preset.empty()) {
-    check_value(*find_spec("lattice.preset"), preset);
-    const Phi4Preset& p = phi4_preset(preset);
-    const std::pair<const char*, ConfigValue> fill[] = {
-        {"lattice.L", p.L}, {"lattice.m2", p.m2}, {"lattice.lambda", p.lambda}};
+  const std::string preset_name = card.config.get<std::string>("lattice.preset");
+  if (!preset_name.empty()) {
+    check_value(*find_spec("lattice.preset"), preset_name);
+    const Preset& p = preset(preset_name);
+    if (card.explicit_keys.count("lattice.theory") && card.config.get<std::string>("lattice.theory") != p.theory)
+      throw ConfigError(where + "lattice.preset '" + preset_name + "' is a point of the " + p.theory +
+                        " theory, but this card has lattice.theory = \"" +
+                        card.config.get<std::string>("lattice.theory") + "\"");
+    std::vector<std::pair<std::string, ConfigValue>> fill = {{"lattice.theory", p.theory}, {"lattice.L", p.L}};
+    for (const auto& [key, value] : p.couplings) fill.emplace_back(key, value);
     for (const auto& [key, value] : fill)
       if (!card.explicit_keys.count(key)) card.config.set(key, value);
   }
@@ -271,19 +299,22 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
   for (const auto& s : runcard_schema()) {
     const bool applies = condition_holds(s.only_with, card.config);
     if (!applies) {
-      if (card.explicit_keys.count(s.key)) {
-        const auto eq = s.only_with.find('=');
-        const std::string ckey = s.only_with.substr(0, eq);
-        throw ConfigError(where + "'" + s.key + "' is used only with " + ckey + " = \"" +
-                          s.only_with.substr(eq + 1) + "\"" + " (this card has " + ckey + " = \"" +
-                          card.config.get<std::string>(ckey) + "\")");
-      }
+      if (card.explicit_keys.count(s.key))
+        throw ConfigError(where + "'" + s.key + "' is used only with " + describe_condition(s.only_with, card.config));
       card.config.erase(s.key);
       continue;
     }
-    if (!card.config.has(s.key))
-      throw ConfigError(where + "'" + s.key + "' is required" +
-                        (s.only_with.empty() ? std::string() : " with " + s.only_with) + " (" + s.doc + ")");
+    if (!card.config.has(s.key)) {
+      // Name the alternative of the condition that holds, not all of them.
+      std::string with;
+      for (std::size_t b = 0; b < s.only_with.size();) {
+        const std::size_t semi = std::min(s.only_with.find(';', b), s.only_with.size());
+        const std::string one = s.only_with.substr(b, semi - b);
+        if (with.empty() && condition_holds(one, card.config)) with = " with " + describe_condition(one, card.config);
+        b = semi + 1;
+      }
+      throw ConfigError(where + "'" + s.key + "' is required" + with + " (" + s.doc + ")");
+    }
     try {
       check_value(s, card.config.values().at(s.key));
     } catch (const ConfigError& e) {

@@ -26,7 +26,9 @@ struct KeySpec {
   double max = 1e300;
   bool min_exclusive = false;
   std::function<std::vector<std::string>()> choices;  ///< allowed strings (often a registry's names)
-  std::string only_with;              ///< "section.key=value": the key exists only under that condition
+  /// "section.key=a|b": the key exists only when that key has one of these values; conditions joined by
+  /// ';' are alternatives ("lattice.convention=beta;lattice.theory=u1|schwinger").
+  std::string only_with;
 };
 
 /// The schema, in the order `config show` prints it.

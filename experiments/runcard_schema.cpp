@@ -26,7 +26,7 @@ std::function<std::vector<std::string>()> fixed(std::vector<std::string> names) 
 std::function<std::vector<std::string>()> preset_names() {
   return [] {
     std::vector<std::string> out{""};
-    for (const auto& p : phi4_presets()) out.push_back(p.name);
+    for (const auto& p : presets()) out.push_back(p.name);
     return out;
   };
 }
@@ -46,11 +46,10 @@ KeySpec str(std::string key, std::string def, std::string doc,
 KeySpec flag(std::string key, bool def, std::string doc) {
   return {std::move(key), ConfigValue(def), std::move(doc), -kInf, kInf, false, {}, {}};
 }
-/// A coupling of a non-canonical convention: required with that convention, forbidden otherwise.
-KeySpec coupling(std::string key, std::string convention, std::string doc, double min = -kInf,
+/// A coupling of a convention or theory: required where `condition` holds, forbidden elsewhere.
+KeySpec coupling(std::string key, std::string condition, std::string doc, double min = -kInf,
                  bool min_exclusive = false) {
-  return {std::move(key), std::nullopt, std::move(doc), min, kInf, min_exclusive, {},
-          "lattice.convention=" + std::move(convention)};
+  return {std::move(key), std::nullopt, std::move(doc), min, kInf, min_exclusive, {}, std::move(condition)};
 }
 KeySpec only_with(KeySpec spec, std::string condition) {
   spec.only_with = std::move(condition);
@@ -60,22 +59,28 @@ KeySpec only_with(KeySpec spec, std::string condition) {
 std::vector<KeySpec> build_schema() {
   return {
       // ---- the lattice and the target theory
-      str("lattice.preset", "", "named parameter point filling L, m2, lambda (latflow list)", preset_names()),
+      str("lattice.preset", "", "named parameter point filling theory, L and couplings (latflow list)", preset_names()),
       integer("lattice.L", 8, "spatial extent L", 2, 4096),
       integer("lattice.T", 0, "temporal extent T; 0 means T = L", 0, 4096),
-      str("lattice.action", "phi4", "target action", names_of(&action_registry)),
-      str("lattice.convention", "canonical", "coupling convention of this card",
-          fixed({"canonical", "hopping", "beta", "continuum"})),
+      str("lattice.theory", "phi4", "the theory sampled: its action and observables", names_of(&theory_registry)),
+      only_with(str("lattice.convention", "canonical", "coupling convention of the phi4 action",
+                    fixed({"canonical", "hopping", "beta", "continuum"})),
+                "lattice.theory=phi4"),
       only_with(num("lattice.m2", -4.0, "m^2 of S = sum[(d phi)^2 + m^2 phi^2 + lambda phi^4]"),
                 "lattice.convention=canonical"),
       only_with(num("lattice.lambda", 6.008, "lambda of the canonical action", 0.0),
                 "lattice.convention=canonical"),
-      coupling("lattice.kappa", "hopping", "hopping parameter kappa", 0.0, true),
-      coupling("lattice.lambda_tilde", "hopping", "quartic coupling of the hopping form", 0.0),
-      coupling("lattice.beta", "beta", "beta of Del Debbio et al.'s form", 0.0, true),
-      coupling("lattice.lambda_beta", "beta", "quartic coupling of the beta form", 0.0),
-      coupling("lattice.mu0_sq", "continuum", "mu0^2 of 1/2 (d chi)^2 + 1/2 mu0^2 chi^2 + lambda0/4 chi^4"),
-      coupling("lattice.lambda0", "continuum", "lambda0 of the continuum-normalised form", 0.0),
+      coupling("lattice.kappa", "lattice.convention=hopping;lattice.theory=schwinger",
+               "hopping parameter kappa (phi4 hopping form; Wilson fermions of the Schwinger model)", 0.0, true),
+      coupling("lattice.lambda_tilde", "lattice.convention=hopping", "quartic coupling of the hopping form", 0.0),
+      coupling("lattice.beta", "lattice.convention=beta;lattice.theory=u1|schwinger",
+               "beta of Del Debbio et al.'s phi4 form, or the gauge coupling of S_g = -beta sum cos theta_P", 0.0),
+      coupling("lattice.lambda_beta", "lattice.convention=beta", "quartic coupling of the beta form", 0.0),
+      coupling("lattice.mu0_sq", "lattice.convention=continuum", "mu0^2 of 1/2 (d chi)^2 + 1/2 mu0^2 chi^2 + lambda0/4 chi^4"),
+      coupling("lattice.lambda0", "lattice.convention=continuum", "lambda0 of the continuum-normalised form", 0.0),
+      only_with(str("lattice.fermion_bc", "antiperiodic", "boundary condition of the fermions in time (space: periodic)",
+                    fixed({"antiperiodic", "periodic"})),
+                "lattice.theory=schwinger"),
 
       // ---- the model
       str("model.type", "operator_cnf", "flow family", names_of(&flow_registry)),

@@ -25,7 +25,7 @@ Session::Session(RunCard card_in) : card(std::move(card_in)) {
     at::set_num_threads(static_cast<int>(threads));
   torch::manual_seed(static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed")));
   lattice = lattice_of(c);
-  action = action_registry().create(c.get<std::string>("lattice.action"), c);
+  action = theory_registry().create(c.get<std::string>("lattice.theory"), c);
 }
 
 FlowPtr Session::build_flow() const {

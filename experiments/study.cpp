@@ -1,6 +1,7 @@
 #include "experiments/study.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <filesystem>
 #include <sstream>
 
@@ -91,8 +92,8 @@ std::vector<LatticePoint> read_points(const Reader& r, const std::string& prefix
   const std::string presets_key = prefix.empty() ? "presets" : prefix + "preset";
   const auto from_preset = [&](const std::string& name) {
     try {
-      const Phi4Preset& p = phi4_preset(name);
-      return LatticePoint{name, p.L, p.m2, p.lambda};
+      const Preset& p = preset(name);
+      return LatticePoint{name, p.theory, p.L, p.couplings};
     } catch (const UserError& e) {
       throw ConfigError(r.at(presets_key) + e.what());
     }
@@ -123,7 +124,8 @@ std::vector<LatticePoint> read_points(const Reader& r, const std::string& prefix
     if (m2s.size() != Ls.size() || lambdas.size() != Ls.size())
       throw ConfigError(r.at(L_key) + m2_key + " and " + lambda_key + " need one value per lattice size (" +
                         std::to_string(Ls.size()) + ")");
-    for (std::size_t i = 0; i < Ls.size(); ++i) points.push_back({"", Ls[i], m2s[i], lambdas[i]});
+    for (std::size_t i = 0; i < Ls.size(); ++i)
+      points.push_back({"", "phi4", Ls[i], {{"lattice.m2", m2s[i]}, {"lattice.lambda", lambdas[i]}}});
   } else {
     for (const auto& k : {m2_key, lambda_key})
       if (r.has(k)) throw ConfigError(r.at(k) + "is used only together with " + L_key);
@@ -141,23 +143,35 @@ std::string resolve_card(const std::string& card, const std::string& study_path)
 
 }  // namespace
 
-std::string LatticePoint::str() const {
+namespace {
+std::string number_text(double x) {
   std::ostringstream os;
   os.precision(17);
-  if (!preset.empty()) os << preset << ": ";
-  os << "L=" << L << ",m2=" << m2 << ",lambda=" << lambda;
+  os << x;
   return os.str();
+}
+}  // namespace
+
+double LatticePoint::coupling(const std::string& key) const {
+  for (const auto& [k, v] : couplings)
+    if (k == key) return v;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string LatticePoint::str() const {
+  std::string s = preset.empty() ? "" : preset + ": ";
+  s += "L=" + std::to_string(L);
+  for (const auto& [key, value] : couplings) s += "," + key.substr(key.find('.') + 1) + "=" + number_text(value);
+  return s;
 }
 
 std::vector<std::string> LatticePoint::overrides() const {
   // Every lattice key, so that nothing a family's card sets can leak into the study's lattice.
-  std::ostringstream m2s, ls;
-  m2s.precision(17);
-  ls.precision(17);
-  m2s << m2;
-  ls << lambda;
-  return {"lattice.preset=" + preset, "lattice.convention=canonical", "lattice.L=" + std::to_string(L),
-          "lattice.T=0", "lattice.m2=" + m2s.str(), "lattice.lambda=" + ls.str()};
+  std::vector<std::string> out = {"lattice.preset=" + preset, "lattice.theory=" + theory,
+                                  "lattice.L=" + std::to_string(L), "lattice.T=0"};
+  if (theory == "phi4") out.push_back("lattice.convention=canonical");
+  for (const auto& [key, value] : couplings) out.push_back(key + "=" + number_text(value));
+  return out;
 }
 
 Study load_study(const std::string& path, const std::string& kind, const std::vector<std::string>& sets) {

@@ -21,19 +21,23 @@
 // Card paths are relative to the working directory, or else to the study file's directory.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace latflow {
 
-/// A lattice size with its couplings: a named preset, or explicit canonical couplings.
+/// A lattice size with its theory and couplings: a named preset, or explicit phi4 couplings (L, m2, lambda).
 struct LatticePoint {
   std::string preset;  ///< "" for explicit couplings
+  std::string theory = "phi4";
   std::int64_t L = 0;
-  double m2 = 0, lambda = 0;
+  std::vector<std::pair<std::string, double>> couplings;  ///< run-card key -> value
   /// The run-card overrides selecting this point (every lattice key).
   std::vector<std::string> overrides() const;
   /// "albergo-L8: L=8,m2=-4,lambda=6.008" (full precision).
   std::string str() const;
+  /// The value of a coupling key ("lattice.m2"), NaN when the point has none.
+  double coupling(const std::string& key) const;
 };
 
 struct Study {

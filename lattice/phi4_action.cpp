@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include "core/error.hpp"
+#include "lattice/observables.hpp"
 
 namespace latflow {
 
@@ -120,5 +121,16 @@ at::Tensor Phi4Action::force(const at::Tensor& phi) const {
 }
 
 nlohmann::json Phi4Action::couplings() const { return {{"m2", m2_}, {"lambda", lambda_}}; }
+
+nlohmann::json Phi4Action::measure(const at::Tensor& phi, const std::vector<double>& log_w, int n_bins) const {
+  return latflow::measure(phi, log_w, n_bins).to_json();
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Phi4Action::chain_observables(const at::Tensor& phi) const {
+  const at::Tensor m = magnetization(phi);
+  return {{"abs_magnetization", m.abs()}, {"m2", m * m}};
+}
+
+std::vector<std::string> Phi4Action::compared_observables() const { return {"abs_magnetization", "m2", "chi2", "binder"}; }
 
 }  // namespace latflow

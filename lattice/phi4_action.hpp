@@ -85,6 +85,13 @@ class Phi4Action : public Action {
   at::Tensor force(const at::Tensor& phi) const override;
   /// {"m2": .., "lambda": ..}
   nlohmann::json couplings() const override;
+  std::string field_name() const override { return "phi"; }
+  /// lattice/observables.hpp: |M|, M^2, chi2, U4, xi2nd, C(t), m_eff(t).
+  nlohmann::json measure(const at::Tensor& phi, const std::vector<double>& log_w, int n_bins) const override;
+  /// |M| (first) and M^2 per configuration.
+  std::vector<std::pair<std::string, at::Tensor>> chain_observables(const at::Tensor& phi) const override;
+  /// abs_magnetization, m2, chi2, binder.
+  std::vector<std::string> compared_observables() const override;
 
  private:
   Phi4Action(double m2, double lambda);

@@ -1,37 +1,56 @@
 #include "lattice/presets.hpp"
 
+#include <limits>
+
 #include "core/error.hpp"
 #include "core/text.hpp"
 
 namespace latflow {
 
-const std::vector<Phi4Preset>& phi4_presets() {
+namespace {
+std::vector<std::pair<std::string, double>> phi4(double m2, double lambda) {
+  return {{"lattice.m2", m2}, {"lattice.lambda", lambda}};
+}
+}  // namespace
+
+double Preset::coupling(const std::string& key) const {
+  for (const auto& [k, v] : couplings)
+    if (k == key) return v;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+const std::vector<Preset>& presets() {
   static const std::string gerdes =
       "Gerdes et al. 2022, arXiv 2207.00283 (notebooks/load-parameters.ipynb): xi ~ L/4";
   static const std::string albergo =
       "Albergo, Kanwar, Shanahan 2019, arXiv 1904.12072 (via g-koutsou/phi4flow ensembles.json): xi ~ L/4";
-  static const std::vector<Phi4Preset> presets = {
-      {"gerdes-L6", 6, -4.0, 6.975, gerdes},
-      {"gerdes-L12", 12, -4.0, 5.276, gerdes},
-      {"gerdes-L20", 20, -4.0, 4.807, gerdes},
-      {"gerdes-L32", 32, -4.0, 4.572, gerdes},
-      {"gerdes-L64", 64, -4.0, 4.398, gerdes},
-      {"albergo-L8", 8, -4.0, 6.008, albergo + " ensemble E2"},
-      {"albergo-L10", 10, -4.0, 5.550, albergo + " ensemble E3"},
-      {"albergo-L14", 14, -4.0, 5.113, albergo + " ensemble E5"},
-      {"tutorial-L8", 8, -4.0, 8.0, "Albergo et al. 2021 tutorial, arXiv 2101.08176 (symmetric phase)"},
+  static const std::string bialas =
+      "Bialas, Korcyl, Stebel 2024, arXiv 2308.13294: N_f = 2 Wilson fermions at criticality";
+  static const std::vector<Preset> all = {
+      {"gerdes-L6", "phi4", 6, phi4(-4.0, 6.975), gerdes},
+      {"gerdes-L12", "phi4", 12, phi4(-4.0, 5.276), gerdes},
+      {"gerdes-L20", "phi4", 20, phi4(-4.0, 4.807), gerdes},
+      {"gerdes-L32", "phi4", 32, phi4(-4.0, 4.572), gerdes},
+      {"gerdes-L64", "phi4", 64, phi4(-4.0, 4.398), gerdes},
+      {"albergo-L8", "phi4", 8, phi4(-4.0, 6.008), albergo + " ensemble E2"},
+      {"albergo-L10", "phi4", 10, phi4(-4.0, 5.550), albergo + " ensemble E3"},
+      {"albergo-L14", "phi4", 14, phi4(-4.0, 5.113), albergo + " ensemble E5"},
+      {"tutorial-L8", "phi4", 8, phi4(-4.0, 8.0), "Albergo et al. 2021 tutorial, arXiv 2101.08176 (symmetric phase)"},
+      {"bialas-L8", "schwinger", 8, {{"lattice.beta", 2.0}, {"lattice.kappa", 0.276}}, bialas},
+      {"bialas-L12", "schwinger", 12, {{"lattice.beta", 2.0}, {"lattice.kappa", 0.276}}, bialas},
+      {"bialas-L16", "schwinger", 16, {{"lattice.beta", 2.0}, {"lattice.kappa", 0.276}}, bialas},
   };
-  return presets;
+  return all;
 }
 
-const Phi4Preset& phi4_preset(const std::string& name) {
+const Preset& preset(const std::string& name) {
   std::vector<std::string> names;
-  for (const auto& p : phi4_presets()) {
+  for (const auto& p : presets()) {
     if (p.name == name) return p;
     names.push_back(p.name);
   }
-  throw UserError("unknown phi4 preset '" + name + "'" + text::did_you_mean(name, names) +
-                  "; known: " + text::quoted_list(names));
+  throw UserError("unknown preset '" + name + "'" + text::did_you_mean(name, names) + "; known: " +
+                  text::quoted_list(names));
 }
 
 }  // namespace latflow

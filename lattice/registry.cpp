@@ -29,8 +29,8 @@ Phi4Action phi4_from_config(const Config& c) {
 
 }  // namespace
 
-const Registry<ActionPtr, const Config&>& action_registry() {
-  static const auto registry = Registry<ActionPtr, const Config&>("action").add(
+const Registry<ActionPtr, const Config&>& theory_registry() {
+  static const auto registry = Registry<ActionPtr, const Config&>("theory").add(
       "phi4", "scalar phi^4, S = sum [(d phi)^2 + m2 phi^2 + lambda phi^4] (or lattice.convention)",
       [](const Config& c) -> ActionPtr { return std::make_shared<Phi4Action>(phi4_from_config(c)); });
   return registry;

@@ -1,5 +1,6 @@
 #pragma once
-// The registries of lattice/: actions and priors, each built from a resolved run card.
+// The registries of lattice/: theories (actions with their observables) and priors, each built from a
+// resolved run card.
 // Adding one is one file plus one line in lattice/registry.cpp.
 #include "core/config.hpp"
 #include "core/registry.hpp"
@@ -8,8 +9,8 @@
 
 namespace latflow {
 
-/// Actions by `lattice.action`.
-const Registry<ActionPtr, const Config&>& action_registry();
+/// Theories (their actions and observables) by `lattice.theory`.
+const Registry<ActionPtr, const Config&>& theory_registry();
 /// Base distributions by `model.prior`.
 const Registry<PriorPtr, const Config&>& prior_registry();
 

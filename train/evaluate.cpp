@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "flows/continuous_flow.hpp"
-#include "lattice/observables.hpp"
 #include "lattice/statistics.hpp"
 #include "odes/registry.hpp"
 
@@ -145,28 +144,31 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const at::Tensor phi = torch::cat(a.phi);
 
-  const auto report = measure(phi, a.log_w, o.bins);
   const auto chain = stats::independence_metropolis(a.log_w, o.seed);
-  const auto abs_m = to_vector(magnetization(phi).abs());
-  std::vector<double> chain_abs_m;
-  chain_abs_m.reserve(chain.index.size());
-  for (const auto i : chain.index) chain_abs_m.push_back(abs_m[static_cast<std::size_t>(i)]);
-  const auto tau = stats::tau_int(chain_abs_m);
+  nlohmann::json tau = nlohmann::json::object();
+  for (const auto& [name, series] : action.chain_observables(phi)) {
+    const at::Tensor values = series.to(torch::kCPU, torch::kFloat64).contiguous();
+    std::vector<double> along_chain;
+    along_chain.reserve(chain.index.size());
+    for (const auto i : chain.index) along_chain.push_back(values.data_ptr<double>()[i]);
+    const auto t = stats::tau_int(along_chain);
+    tau[name] = {{"value", t.tau_int}, {"error", t.error}, {"window", t.window}};
+  }
 
-  nlohmann::json j = {
-      {"n", o.n},
-      {"ess", stats::ess_fraction(a.log_w)},
-      {"acceptance", chain.acceptance},
-      {"tau_int", {{"abs_magnetization", {{"value", tau.tau_int}, {"error", tau.error}, {"window", tau.window}}}}},
-      {"observables", report.to_json()},
-      {"log_z", to_json(stats::log_z(a.log_w))},
-      {"kl", to_json(stats::reverse_kl(a.log_w))},
-      {"seconds", seconds},
-      {"samples_per_second", static_cast<double>(o.n) / seconds}};
+  nlohmann::json j = {{"n", o.n},
+                      {"ess", stats::ess_fraction(a.log_w)},
+                      {"acceptance", chain.acceptance},
+                      {"tau_int", tau},
+                      {"observables", action.measure(phi, a.log_w, o.bins)},
+                      {"log_z", to_json(stats::log_z(a.log_w))},
+                      {"kl", to_json(stats::reverse_kl(a.log_w))},
+                      {"seconds", seconds},
+                      {"samples_per_second", static_cast<double>(o.n) / seconds}};
+  if (const auto exact = action.exact(lattice); !exact.empty()) j["exact"] = exact;
   if (cnf) solver_error["solver"]["nfe_per_solve"] = static_cast<double>(nfe) / static_cast<double>(solves);
 
   if (check) {
-    nlohmann::json ref = {{"observables", measure(torch::cat(b.phi), b.log_w, o.bins).to_json()},
+    nlohmann::json ref = {{"observables", action.measure(torch::cat(b.phi), b.log_w, o.bins)},
                           {"log_z", to_json(stats::log_z(b.log_w))},
                           {"kl", to_json(stats::reverse_kl(b.log_w))}};
     nlohmann::json estimates = {{"observables", j["observables"]}, {"log_z", j["log_z"]}, {"kl", j["kl"]}};

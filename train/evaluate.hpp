@@ -1,9 +1,10 @@
 #pragma once
 // Evaluation of a trained flow as a sampler of exp(-S)/Z: draw N configurations with their log q, and report
 //  - the effective sample size ESS/N = (sum w)^2 / (N sum w^2) of the weights w = exp(-S - log q);
-//  - the observables of lattice/observables.hpp, importance-reweighted, with jackknife errors;
-//  - the independence Metropolis-Hastings chain of the flow's proposals: acceptance and tau_int of |M|
-//    (Albergo, Kanwar & Shanahan 2019);
+//  - the theory's observables (Action::measure), importance-reweighted, with jackknife errors, and its
+//    exact values where known (Action::exact);
+//  - the independence Metropolis-Hastings chain of the flow's proposals: acceptance and tau_int of each of
+//    the theory's chain observables (|M| for phi^4; Albergo, Kanwar & Shanahan 2019);
 //  - log Z (importance sampling) and the reverse KL, each with an error;
 //  - for continuous flows, the solver error, estimated and propagated (below).
 //
@@ -53,8 +54,9 @@ struct EvaluationOptions {
   double rtol = 1e-8, atol = 1e-10;    ///< tolerances of the adaptive evaluation
 };
 
-/// The evaluation as JSON: {"n", "ess", "acceptance", "tau_int": {"abs_magnetization": {...}},
-/// "observables": {...}, "log_z": {...}, "kl": {...}, "seconds", "samples_per_second", "solver_error": {...}}.
+/// The evaluation as JSON: {"n", "ess", "acceptance", "tau_int": {<chain observable>: {...}},
+/// "observables": {...}, "exact" (when known), "log_z": {...}, "kl": {...}, "seconds", "samples_per_second",
+/// "solver_error": {...}}.
 /// "solver_error" holds {"applies"} and, for continuous flows, the solver used ("solver": method, steps,
 /// rtol, atol, nfe per sample), the reference, "log_w" (mean/max |delta log w|), "ess_reference", the
 /// largest ratio systematic/statistical ("ratio", and "worst": the estimate it belongs to), the

@@ -95,7 +95,7 @@ TEST_CASE("base = target (free theory) gives ESS 1, KL 0 and the exact log Z", "
                                                "model.prior_m2=" + std::to_string(m0sq)});
   FlowPtr flow = flow_registry().create("operator_cnf", card.config);
   flow->to(torch::kFloat64);
-  const ActionPtr action = action_registry().create("phi4", card.config);
+  const ActionPtr action = theory_registry().create("phi4", card.config);
   EvaluationOptions o;
   o.n = 256;
   o.batch = 128;

@@ -201,7 +201,7 @@ TEST_CASE("the action registry builds phi4 in every convention", "[lattice][phi4
   c.set("lattice.m2", -4.0);
   c.set("lattice.lambda", std::int64_t{5});
   auto check = [&](const Phi4Action& expected) {
-    const auto built = action_registry().create("phi4", c);
+    const auto built = theory_registry().create("phi4", c);
     CHECK(built->name() == "phi4");
     CHECK(built->couplings()["m2"].get<double>() == Approx(expected.m2()).epsilon(1e-14));
     CHECK(built->couplings()["lambda"].get<double>() == Approx(expected.lambda()).epsilon(1e-14));
@@ -221,9 +221,9 @@ TEST_CASE("the action registry builds phi4 in every convention", "[lattice][phi4
   check(Phi4Action::from_continuum({0.25, 0.1}));
 
   c.set("lattice.convention", std::string("hoping"));
-  CHECK_THROWS_WITH(action_registry().create("phi4", c), Catch::Contains("did you mean 'hopping'"));
+  CHECK_THROWS_WITH(theory_registry().create("phi4", c), Catch::Contains("did you mean 'hopping'"));
   c.set("lattice.convention", std::string("beta"));
   c.erase("lattice.lambda_beta");
-  CHECK_THROWS_AS(action_registry().create("phi4", c), ConfigError);
-  CHECK_THROWS_AS(action_registry().create("phi3", c), UserError);
+  CHECK_THROWS_AS(theory_registry().create("phi4", c), ConfigError);
+  CHECK_THROWS_AS(theory_registry().create("phi3", c), UserError);
 }

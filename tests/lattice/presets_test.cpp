@@ -19,27 +19,41 @@ TEST_CASE("phi4 presets carry the published near-critical points", "[lattice][pr
   const Expected table[] = {{"gerdes-L6", 6, 6.975},    {"gerdes-L12", 12, 5.276},  {"gerdes-L20", 20, 4.807},
                             {"gerdes-L32", 32, 4.572},  {"gerdes-L64", 64, 4.398},  {"albergo-L8", 8, 6.008},
                             {"albergo-L10", 10, 5.550}, {"albergo-L14", 14, 5.113}, {"tutorial-L8", 8, 8.0}};
-  REQUIRE(phi4_presets().size() == std::size(table));
   std::set<std::string> names;
   for (const auto& e : table) {
-    const Phi4Preset& p = phi4_preset(e.name);
+    const Preset& p = preset(e.name);
     CHECK(p.name == e.name);
+    CHECK(p.theory == "phi4");
     CHECK(p.L == e.L);
-    CHECK(p.m2 == -4.0);
-    CHECK(p.lambda == e.lambda);
+    CHECK(p.coupling("lattice.m2") == -4.0);
+    CHECK(p.coupling("lattice.lambda") == e.lambda);
+    CHECK(p.couplings.size() == 2);
     CHECK_FALSE(p.source.empty());
     names.insert(p.name);
     // Every preset is a valid theory; on the m2 = -4 line it is the Del Debbio et al. beta form with
     // lambda_beta = 1/2 and beta = sqrt(2 / lambda).
-    const auto beta = Phi4Action::from_canonical(p.m2, p.lambda).to_beta();
+    const double lambda = p.coupling("lattice.lambda");
+    const auto beta = Phi4Action::from_canonical(-4.0, lambda).to_beta();
     CHECK(beta.lambda_beta == Approx(0.5).epsilon(1e-14));
-    CHECK(beta.beta == Approx(std::sqrt(2 / p.lambda)).epsilon(1e-14));
+    CHECK(beta.beta == Approx(std::sqrt(2 / lambda)).epsilon(1e-14));
   }
   CHECK(names.size() == std::size(table));
 }
 
-TEST_CASE("an unknown phi4 preset names the known ones", "[lattice][presets]") {
-  CHECK_THROWS_AS(phi4_preset("gerdes-L16"), UserError);
-  CHECK_THROWS_WITH(phi4_preset("gerdes-l32"), Catch::Contains("did you mean 'gerdes-L32'"));
-  CHECK_THROWS_WITH(phi4_preset("nonsense"), Catch::Contains("'tutorial-L8'"));
+TEST_CASE("Schwinger presets are the critical point of Bialas et al.", "[lattice][presets]") {
+  for (const char* name : {"bialas-L8", "bialas-L12", "bialas-L16"}) {
+    const Preset& p = preset(name);
+    CHECK(p.theory == "schwinger");
+    CHECK(p.coupling("lattice.beta") == 2.0);
+    CHECK(p.coupling("lattice.kappa") == 0.276);
+    CHECK(std::isnan(p.coupling("lattice.m2")));
+  }
+}
+
+TEST_CASE("preset names are unique, and an unknown one names the known ones", "[lattice][presets]") {
+  std::set<std::string> names;
+  for (const auto& p : presets()) CHECK(names.insert(p.name).second);
+  CHECK_THROWS_AS(preset("gerdes-L16"), UserError);
+  CHECK_THROWS_WITH(preset("gerdes-l32"), Catch::Contains("did you mean 'gerdes-L32'"));
+  CHECK_THROWS_WITH(preset("nonsense"), Catch::Contains("'tutorial-L8'"));
 }

@@ -55,6 +55,15 @@ class ExactFlowTarget : public Action {
     return torch::autograd::grad({action(x).sum()}, {x})[0];
   }
   nlohmann::json couplings() const override { return {{"a", a_}}; }
+  // A scalar field: measured like phi^4's.
+  std::string field_name() const override { return "phi"; }
+  nlohmann::json measure(const at::Tensor& phi, const std::vector<double>& log_w, int bins) const override {
+    return latflow::measure(phi, log_w, bins).to_json();
+  }
+  std::vector<std::pair<std::string, at::Tensor>> chain_observables(const at::Tensor& phi) const override {
+    return {{"abs_magnetization", magnetization(phi).abs()}};
+  }
+  std::vector<std::string> compared_observables() const override { return {"m2"}; }
 
  private:
   double a_;

@@ -23,7 +23,7 @@ struct Setup {
     torch::manual_seed(seed);
     flow = flow_registry().create("operator_cnf", card.config);
     flow->to(torch::kFloat64);
-    action = action_registry().create("phi4", card.config);
+    action = theory_registry().create("phi4", card.config);
   }
   Trainer trainer(Monitor m = {}) {
     return Trainer(flow, action, estimator_registry().create(card.config.get<std::string>("train.estimator")),
@@ -119,6 +119,10 @@ class PoisonedAction : public Action {
   }
   at::Tensor force(const at::Tensor& phi) const override { return torch::full_like(phi, NAN); }
   nlohmann::json couplings() const override { return nlohmann::json::object(); }
+  std::string field_name() const override { return "phi"; }
+  nlohmann::json measure(const at::Tensor&, const std::vector<double>&, int) const override { return {}; }
+  std::vector<std::pair<std::string, at::Tensor>> chain_observables(const at::Tensor&) const override { return {}; }
+  std::vector<std::string> compared_observables() const override { return {}; }
 };
 }  // namespace
 
