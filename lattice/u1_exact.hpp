@@ -15,12 +15,12 @@
 //
 // so the plaquette (|A| = 1) is <cos theta_P> = sum_n I_n' I_n^{V-1} / Z with I_n' = (I_{n-1} + I_{n+1})/2,
 // and the 2x1 Wilson loop is |A| = 2. Sums are done with every term divided by the largest one, I_0^V
-// (log-sum-exp with the maximum factored out), so V up to 64^2 and beta up to 700 (where I_0 itself would
-// overflow) are safe; the n sum stops where I_n / I_0 < 1e-17.
+// (log-sum-exp with the maximum factored out), so V up to 64^2 and beta up to 700 are safe (I_0 itself
+// overflows a double just above); the n sum stops where I_n / I_0 < 1e-17.
 //
 // Geometric topological charge Q = (1/2pi) sum_P wrap(theta_P). In plaquette variables phi_P in [-pi, pi),
-// Q = S is the sum s = sum_P phi_P / 2pi of V independent variables with density ~ e^{beta cos 2 pi u} on
-// [-1/2, 1/2), conditioned on being an integer. With a theta term,
+// Q is the sum s = sum_P phi_P / 2pi of V independent variables u_P with density ~ e^{beta cos 2 pi u} on
+// [-1/2, 1/2), conditioned on s being an integer (the constraint). With a theta term,
 //
 //   Z(theta) = sum_Q e^{i theta Q} Z_Q = sum_n f(n + theta/2pi)^V,   f(nu) = (1/2pi) int_{-pi}^{pi} dphi
 //              e^{beta cos phi} e^{i nu phi},

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -79,8 +80,7 @@ Hopping hopping(const at::Tensor& theta) {
 // (row and col broadcast against the leading dims of blocks after the batch); coinciding blocks add up.
 at::Tensor assemble(const at::Tensor& blocks, const at::Tensor& row, const at::Tensor& col, std::int64_t N) {
   const std::int64_t B = blocks.size(0);
-  const auto index_options = row.options();
-  const at::Tensor spin = at::arange(2, index_options);
+  const at::Tensor spin = at::arange(2, row.options());
   std::vector<std::int64_t> block_shape(blocks.sizes().begin() + 1, blocks.sizes().end() - 2);
   const at::Tensor r = (2 * row).expand(block_shape).unsqueeze(-1).unsqueeze(-1) + spin.view({2, 1});
   const at::Tensor c = (2 * col).expand(block_shape).unsqueeze(-1).unsqueeze(-1) + spin.view({1, 2});
@@ -110,6 +110,20 @@ Parity parity(const Hopping& h) {
 
 at::Tensor rank(const at::Tensor& site) { return at::div(site, 2, "floor"); }
 
+// The input of every even-odd function, validated: the hopping terms and the even-odd numbering.
+struct EvenOdd {
+  Hopping h;
+  Parity p;
+};
+
+EvenOdd even_odd(const at::Tensor& theta, double kappa) {
+  require_kappa(kappa);
+  Hopping h = hopping(theta);
+  require_even(theta);
+  Parity p = parity(h);
+  return {std::move(h), std::move(p)};
+}
+
 at::Tensor even_odd_matrix(const Hopping& h, const Parity& p, double kappa) {
   // Paths e -h1-> z -h2-> y with h2 != reverse(h1).
   std::vector<std::int64_t> first, second;
@@ -122,14 +136,14 @@ at::Tensor even_odd_matrix(const Hopping& h, const Parity& p, double kappa) {
   const at::Tensor h1 = at::tensor(first, at::kLong).to(h.neighbour.device());
   const at::Tensor h2 = at::tensor(second, at::kLong).to(h.neighbour.device());
   const std::int64_t ne = h.V / 2, paths = h1.size(0);
-  const at::Tensor z = h.neighbour.index_select(0, p.even).index_select(1, h1);        // [Ne, P]
-  const at::Tensor y = h.neighbour.index_select(0, z.flatten()).view({ne, paths, kHops})
-                           .gather(2, h2.view({1, paths, 1}).expand({ne, paths, 1}))
-                           .squeeze(2);                                                 // [Ne, P]
-  const at::Tensor w1 = h.weight.index_select(1, p.even).index_select(2, h1);           // [B, Ne, P]
-  const at::Tensor w2 = h.weight.index_select(1, z.flatten()).view({h.B, ne, paths, kHops})
-                            .gather(3, h2.view({1, 1, paths, 1}).expand({h.B, ne, paths, 1}))
-                            .squeeze(3);                                                // [B, Ne, P]
+  // Flat (site, hop) indices into neighbour [V, 4] and weight [B, V, 4].
+  const at::Tensor first_hop = (p.even.view({ne, 1}) * kHops + h1).flatten();
+  const at::Tensor z = h.neighbour.flatten().index_select(0, first_hop).view({ne, paths});
+  const at::Tensor second_hop = (z * kHops + h2).flatten();
+  const at::Tensor y = h.neighbour.flatten().index_select(0, second_hop).view({ne, paths});
+  const at::Tensor weight = h.weight.reshape({h.B, h.V * kHops});
+  const at::Tensor w1 = weight.index_select(1, first_hop).view({h.B, ne, paths});
+  const at::Tensor w2 = weight.index_select(1, second_hop).view({h.B, ne, paths});
   const at::Tensor pp = at::matmul(h.projector.index_select(0, h1), h.projector.index_select(0, h2));  // [P, 2, 2]
   const at::Tensor blocks = (-kappa * kappa) * (w1 * w2).unsqueeze(-1).unsqueeze(-1) * pp;
   return plus_identity(assemble(blocks, rank(p.even).view({ne, 1}), rank(y), h.V));
@@ -158,10 +172,8 @@ at::Tensor wilson_dirac(const at::Tensor& theta, double kappa) {
 }
 
 at::Tensor wilson_dirac_even_odd(const at::Tensor& theta, double kappa) {
-  require_kappa(kappa);
-  const Hopping h = hopping(theta);
-  require_even(theta);
-  return even_odd_matrix(h, parity(h), kappa);
+  const auto [h, p] = even_odd(theta, kappa);
+  return even_odd_matrix(h, p, kappa);
 }
 
 at::Tensor log_abs_det_wilson(const at::Tensor& theta, double kappa) {
@@ -169,10 +181,7 @@ at::Tensor log_abs_det_wilson(const at::Tensor& theta, double kappa) {
 }
 
 at::Tensor log_abs_det_wilson_gradient(const at::Tensor& theta, double kappa) {
-  require_kappa(kappa);
-  const Hopping h = hopping(theta);
-  require_even(theta);
-  const Parity p = parity(h);
+  const auto [h, p] = even_odd(theta, kappa);
   const std::int64_t no = h.V / 2, N = h.V;
   const at::Tensor m_inv = lu_inverse(even_odd_matrix(h, p, kappa));
   // X[b, o, h', a, (h, c)] = M^-1(2 rank(n(o, h')) + a, 2 rank(n(o, h)) + c).
@@ -206,10 +215,7 @@ at::Tensor chiral_condensate(const at::Tensor& theta, double kappa) {
 }
 
 at::Tensor pion_correlator(const at::Tensor& theta, double kappa) {
-  require_kappa(kappa);
-  const Hopping h = hopping(theta);
-  require_even(theta);
-  const Parity p = parity(h);
+  const auto [h, p] = even_odd(theta, kappa);
   const std::int64_t half = h.V / 2;
   const at::Tensor m = even_odd_matrix(h, p, kappa);
   // The origin is even (rank 0): the sources are the first two columns of the identity.

@@ -93,7 +93,8 @@ TEST_CASE("HMC with the Schwinger force conserves H to second order and is rever
   for (int64_t steps : {10, 20, 40}) {
     auto theta = theta0.clone(), momentum = pi0.clone();
     integrate_md(action, theta, momentum, 0.5 / steps, steps, MDIntegrator::leapfrog);
-    errors.push_back((hamiltonian(action, theta, momentum) - hamiltonian(action, theta0, pi0)).abs().sum().item<double>());
+    const auto delta = hamiltonian(action, theta, momentum) - hamiltonian(action, theta0, pi0);
+    errors.push_back(delta.abs().sum().item<double>());
   }
   INFO("|dH| = " << errors[0] << ", " << errors[1] << ", " << errors[2]);
   // A force that is not the gradient of S leaves an O(eps^0) or O(eps) error instead of O(eps^2).
@@ -140,7 +141,8 @@ TEST_CASE("Schwinger HMC agrees with the pure-gauge ensemble reweighted by |det 
     for (const auto& chunk : samples.split(4000)) parts.push_back(observable(chunk));
     return torch::cat(parts);
   };
-  const auto log_w = to_vector(measure(gauge, [&](const torch::Tensor& c) { return 2 * u1::log_abs_det_wilson(c, kappa); }));
+  const auto log_w =
+      to_vector(measure(gauge, [&](const torch::Tensor& c) { return 2 * u1::log_abs_det_wilson(c, kappa); }));
   HMCOptions options;
   options.chains = 16;
   options.thermalization = 200;

@@ -113,7 +113,8 @@ TEST_CASE("configurations with a known winding have Q = 1, 2, -1", "[u1]") {
       CHECK(u1::mean_plaquette(theta).item<double>() == Approx(std::cos(2 * pi * Q / V)).margin(64 * eps));
       CHECK(u1::mean_rectangle(theta).item<double>() == Approx(std::cos(4 * pi * Q / V)).margin(64 * eps));
       // Small fluctuations and a gauge transformation do not change the charge.
-      const auto rough = u1::gauge_transform(theta + 0.02 * torch::randn_like(theta), 2 * pi * torch::rand({1, T, L}, f64));
+      const auto alpha = 2 * pi * torch::rand({1, T, L}, f64);
+      const auto rough = u1::gauge_transform(theta + 0.02 * torch::randn_like(theta), alpha);
       CHECK(std::abs(u1::topological_charge(rough).item<double>() - Q) <= V * 16 * pi * eps);
     }
   }

@@ -145,7 +145,9 @@ TEST_CASE("even-odd matrix is the Schur complement of the dense D", "[schwinger]
       for (int64_t x = 0; x < L; ++x)
         for (int64_t s = 0; s < 2; ++s) ((t + x) % 2 == 0 ? even : odd).push_back(2 * (t * L + x) + s);
     const auto e = torch::tensor(even), o = torch::tensor(odd);
-    auto block = [&](const torch::Tensor& r, const torch::Tensor& c) { return d.index_select(1, r).index_select(2, c); };
+    auto block = [&](const torch::Tensor& r, const torch::Tensor& c) {
+      return d.index_select(1, r).index_select(2, c);
+    };
     // D_ee = D_oo = 1, so M = 1 - kappa^2 H_eo H_oe = D_ee - D_eo D_oe.
     CHECK(max_abs(block(e, e) - torch::eye(V, d.options())) == 0);
     const auto expected = block(e, e) - torch::matmul(block(e, o), block(o, e));
@@ -165,7 +167,8 @@ TEST_CASE("log|det D| from even-odd preconditioning equals the full determinant"
       const auto full = full_log_abs_det(theta, kappa);
       // Eigen's partial-pivoting LU of the site-by-site matrix: an independent determinant.
       std::vector<double> eigen;
-      for (int64_t b = 0; b < 3; ++b) eigen.push_back(std::log(std::abs(dirac_by_loops(theta[b], kappa).determinant())));
+      for (int64_t b = 0; b < 3; ++b)
+        eigen.push_back(std::log(std::abs(dirac_by_loops(theta[b], kappa).determinant())));
       // An error of log|det| is a relative error of the determinant.
       const double tol = lu_tolerance(u1::wilson_dirac(theta, kappa));
       INFO(T << "x" << L << ", kappa " << kappa);
