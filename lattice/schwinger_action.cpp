@@ -1,0 +1,46 @@
+#include "lattice/schwinger_action.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include <ATen/ATen.h>
+
+#include "core/error.hpp"
+#include "lattice/wilson_dirac.hpp"
+
+namespace latflow {
+
+namespace {
+
+double checked_beta(double beta) {
+  require_gauge_coupling("schwinger", beta);
+  return beta;
+}
+
+}  // namespace
+
+SchwingerAction::SchwingerAction(double beta, double kappa) : gauge_(checked_beta(beta)), kappa_(kappa) {
+  if (!std::isfinite(kappa) || !(kappa > 0)) {
+    std::ostringstream s;
+    s.precision(17);
+    s << "schwinger: kappa = " << kappa
+      << " is not allowed; kappa must be a finite number > 0 (kappa_c ~ 0.276 at beta = 2, arXiv 2308.13294)";
+    throw UserError(s.str());
+  }
+}
+
+std::vector<std::int64_t> SchwingerAction::config_shape(const Lattice& lattice) const {
+  return gauge_.config_shape(lattice);
+}
+
+at::Tensor SchwingerAction::action(const at::Tensor& theta) const {
+  return gauge_.action(theta) - 2 * u1::log_abs_det_wilson(theta, kappa_);
+}
+
+at::Tensor SchwingerAction::force(const at::Tensor& theta) const {
+  return gauge_.force(theta) - 2 * u1::log_abs_det_wilson_gradient(theta, kappa_);
+}
+
+nlohmann::json SchwingerAction::couplings() const { return {{"beta", beta()}, {"kappa", kappa_}}; }
+
+}  // namespace latflow
