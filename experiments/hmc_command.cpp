@@ -47,6 +47,7 @@ nlohmann::json run_hmc_reference(const Session& s, std::ostream& progress_out, b
   // Samples are chain-major: one row of measurements per chain, the replica of the Gamma method.
   nlohmann::json tau = nlohmann::json::object();
   double n_meas = 0, tau_first = 0;
+  std::string first;
   for (const auto& [name, series] : s.action->chain_observables(r.samples)) {
     const at::Tensor rows = series.to(torch::kCPU, torch::kFloat64).reshape({o.chains, -1}).contiguous();
     std::vector<std::vector<double>> chains;
@@ -55,7 +56,7 @@ nlohmann::json run_hmc_reference(const Session& s, std::ostream& progress_out, b
       chains.emplace_back(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
     }
     const auto t = stats::tau_int(chains);
-    if (tau.empty()) tau_first = t.tau_int, n_meas = static_cast<double>(rows.numel());
+    if (first.empty()) first = name, tau_first = t.tau_int, n_meas = static_cast<double>(rows.numel());
     tau[name] = {{"value", t.tau_int}, {"error", t.error}, {"window", t.window}};
   }
   // The cost per effective sample is set by the first chain observable (|M| for phi^4, Q for gauge
@@ -71,7 +72,7 @@ nlohmann::json run_hmc_reference(const Session& s, std::ostream& progress_out, b
                         {"force_evaluations", r.force_evaluations},
                         {"seconds", r.seconds},
                         {"cost_per_effective_sample",
-                         {{"observable", tau.begin().key()},
+                         {{"observable", first},
                           {"seconds", r.seconds / n_eff},
                           {"force_evaluations", static_cast<double>(r.force_evaluations) / n_eff}}}};
   if (const auto exact = s.action->exact(s.lattice); !exact.empty()) out["exact"] = exact;
@@ -98,7 +99,7 @@ int cmd_hmc(const std::string& card_path, const GlobalOptions& g, bool json, std
   out << "HMC on " << s.lattice.str() << " " << s.action->couplings().dump() << "\n";
   print_observables(out, result["observables"], "  ", result.value("exact", nlohmann::json::object()));
   for (const auto& [name, t] : result["tau_int"].items())
-    out << "  " << std::left << std::setw(26) << ("tau_int(" + name + ")") << format_estimate(t) << "\n";
+    out << "  " << std::left << std::setw(34) << ("tau_int(" + name + ")") << format_estimate(t) << "\n";
   out << "  acceptance                " << result["acceptance"].get<double>() << " (step size "
       << result["step_size"].get<double>() << ", " << result["steps_per_trajectory"] << " steps)\n"
       << "  cost per effective sample " << result["cost_per_effective_sample"]["seconds"].get<double>() << " s, "

@@ -6,6 +6,8 @@
 #include "lattice/free_field_prior.hpp"
 #include "lattice/normal_prior.hpp"
 #include "lattice/phi4_action.hpp"
+#include "lattice/schwinger_action.hpp"
+#include "lattice/u1_gauge_action.hpp"
 
 namespace latflow {
 
@@ -30,9 +32,18 @@ Phi4Action phi4_from_config(const Config& c) {
 }  // namespace
 
 const Registry<ActionPtr, const Config&>& theory_registry() {
-  static const auto registry = Registry<ActionPtr, const Config&>("theory").add(
-      "phi4", "scalar phi^4, S = sum [(d phi)^2 + m2 phi^2 + lambda phi^4] (or lattice.convention)",
-      [](const Config& c) -> ActionPtr { return std::make_shared<Phi4Action>(phi4_from_config(c)); });
+  static const auto registry =
+      Registry<ActionPtr, const Config&>("theory")
+          .add("phi4", "scalar phi^4, S = sum [(d phi)^2 + m2 phi^2 + lambda phi^4] (or lattice.convention)",
+               [](const Config& c) -> ActionPtr { return std::make_shared<Phi4Action>(phi4_from_config(c)); })
+          .add("u1", "pure U(1) gauge theory, S = -beta sum_P cos theta_P (exact results on the torus)",
+               [](const Config& c) -> ActionPtr { return std::make_shared<U1GaugeAction>(c.get<double>("lattice.beta")); })
+          .add("schwinger", "Schwinger model: U(1) with N_f = 2 Wilson fermions, S = S_g - 2 log|det D| (even-odd)",
+               [](const Config& c) -> ActionPtr {
+                 const auto bc = c.get<std::string>("lattice.fermion_bc") == "periodic" ? u1::FermionBoundary::periodic
+                                                                                        : u1::FermionBoundary::antiperiodic;
+                 return std::make_shared<SchwingerAction>(c.get<double>("lattice.beta"), c.get<double>("lattice.kappa"), bc);
+               });
   return registry;
 }
 

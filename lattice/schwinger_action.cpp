@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include "core/error.hpp"
+#include "lattice/gauge_observables.hpp"
 #include "lattice/wilson_dirac.hpp"
 
 namespace latflow {
@@ -19,7 +20,8 @@ double checked_beta(double beta) {
 
 }  // namespace
 
-SchwingerAction::SchwingerAction(double beta, double kappa) : gauge_(checked_beta(beta)), kappa_(kappa) {
+SchwingerAction::SchwingerAction(double beta, double kappa, u1::FermionBoundary time)
+    : gauge_(checked_beta(beta)), kappa_(kappa), time_(time) {
   if (!std::isfinite(kappa) || !(kappa > 0)) {
     std::ostringstream s;
     s.precision(17);
@@ -34,13 +36,29 @@ std::vector<std::int64_t> SchwingerAction::config_shape(const Lattice& lattice) 
 }
 
 at::Tensor SchwingerAction::action(const at::Tensor& theta) const {
-  return gauge_.action(theta) - 2 * u1::log_abs_det_wilson(theta, kappa_);
+  return gauge_.action(theta) - 2 * u1::log_abs_det_wilson(theta, kappa_, time_);
 }
 
 at::Tensor SchwingerAction::force(const at::Tensor& theta) const {
-  return gauge_.force(theta) - 2 * u1::log_abs_det_wilson_gradient(theta, kappa_);
+  return gauge_.force(theta) - 2 * u1::log_abs_det_wilson_gradient(theta, kappa_, time_);
 }
 
-nlohmann::json SchwingerAction::couplings() const { return {{"beta", beta()}, {"kappa", kappa_}}; }
+nlohmann::json SchwingerAction::couplings() const {
+  return {{"beta", beta()},
+          {"kappa", kappa_},
+          {"fermion_bc", time_ == u1::FermionBoundary::antiperiodic ? "antiperiodic" : "periodic"}};
+}
+
+nlohmann::json SchwingerAction::measure(const at::Tensor& theta, const std::vector<double>& log_w, int n_bins) const {
+  return measure_gauge(theta, log_w, n_bins, WilsonFermions{kappa_, time_});
+}
+
+std::vector<std::pair<std::string, at::Tensor>> SchwingerAction::chain_observables(const at::Tensor& theta) const {
+  return gauge_chain_observables(theta);
+}
+
+std::vector<std::string> SchwingerAction::compared_observables() const {
+  return {"plaquette", "topological_susceptibility", "chiral_condensate"};
+}
 
 }  // namespace latflow

@@ -25,13 +25,14 @@
 
 #include "lattice/action.hpp"
 #include "lattice/u1_gauge_action.hpp"
+#include "lattice/wilson_dirac.hpp"
 
 namespace latflow {
 
 class SchwingerAction : public Action {
  public:
   /// Requires a finite beta >= 0 and a finite kappa > 0.
-  SchwingerAction(double beta, double kappa);
+  SchwingerAction(double beta, double kappa, u1::FermionBoundary time = u1::FermionBoundary::antiperiodic);
 
   double beta() const { return gauge_.beta(); }
   double kappa() const { return kappa_; }
@@ -43,12 +44,20 @@ class SchwingerAction : public Action {
   /// [B, 2, T, L] -> [B], in the dtype of theta.
   at::Tensor action(const at::Tensor& theta) const override;
   at::Tensor force(const at::Tensor& theta) const override;
-  /// {"beta": .., "kappa": ..}
+  /// {"beta": .., "kappa": .., "fermion_bc": ..}
   nlohmann::json couplings() const override;
+  std::string field_name() const override { return "theta"; }
+  /// The gauge observables and the chiral condensate and pion correlator (lattice/gauge_observables.hpp).
+  nlohmann::json measure(const at::Tensor& theta, const std::vector<double>& log_w, int n_bins) const override;
+  /// Q (first), plaquette.
+  std::vector<std::pair<std::string, at::Tensor>> chain_observables(const at::Tensor& theta) const override;
+  /// plaquette, topological_susceptibility, chiral_condensate.
+  std::vector<std::string> compared_observables() const override;
 
  private:
   U1GaugeAction gauge_;
   double kappa_;
+  u1::FermionBoundary time_;
 };
 
 }  // namespace latflow

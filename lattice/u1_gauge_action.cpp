@@ -1,5 +1,8 @@
 #include "lattice/u1_gauge_action.hpp"
 
+#include "lattice/gauge_observables.hpp"
+#include "lattice/u1_exact.hpp"
+
 #include <cmath>
 #include <sstream>
 
@@ -36,5 +39,24 @@ at::Tensor U1GaugeAction::force(const at::Tensor& theta) const {
 }
 
 nlohmann::json U1GaugeAction::couplings() const { return {{"beta", beta_}}; }
+
+nlohmann::json U1GaugeAction::measure(const at::Tensor& theta, const std::vector<double>& log_w, int n_bins) const {
+  return measure_gauge(theta, log_w, n_bins);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> U1GaugeAction::chain_observables(const at::Tensor& theta) const {
+  return gauge_chain_observables(theta);
+}
+
+std::vector<std::string> U1GaugeAction::compared_observables() const {
+  return {"plaquette", "topological_susceptibility"};
+}
+
+nlohmann::json U1GaugeAction::exact(const Lattice& lattice) const {
+  return {{"plaquette", u1::exact::plaquette(beta_, lattice)},
+          {"wilson_loop_2x1", u1::exact::wilson_loop(beta_, lattice, 2)},
+          {"topological_charge", 0.0},
+          {"topological_susceptibility", u1::exact::topological_susceptibility(beta_, lattice)}};
+}
 
 }  // namespace latflow

@@ -39,6 +39,15 @@ class U1GaugeAction : public Action {
   at::Tensor force(const at::Tensor& theta) const override;
   /// {"beta": ..}
   nlohmann::json couplings() const override;
+  std::string field_name() const override { return "theta"; }
+  /// lattice/gauge_observables.hpp: plaquette, 2x1 loop, Q, chi_t.
+  nlohmann::json measure(const at::Tensor& theta, const std::vector<double>& log_w, int n_bins) const override;
+  /// Q (first), plaquette.
+  std::vector<std::pair<std::string, at::Tensor>> chain_observables(const at::Tensor& theta) const override;
+  /// plaquette, topological_susceptibility.
+  std::vector<std::string> compared_observables() const override;
+  /// The plaquette, the 2x1 loop, <Q> = 0 and chi_t of the torus in closed form (lattice/u1_exact.hpp).
+  nlohmann::json exact(const Lattice& lattice) const override;
 
  private:
   double beta_;

@@ -49,7 +49,7 @@ struct Hopping {
   at::Tensor projector;  // [4, 2, 2] complex
 };
 
-Hopping hopping(const at::Tensor& theta) {
+Hopping hopping(const at::Tensor& theta, FermionBoundary time) {
   require_links("Wilson-Dirac operator", theta);
   Hopping h;
   h.B = theta.size(0);
@@ -66,8 +66,9 @@ Hopping hopping(const at::Tensor& theta) {
   const at::Tensor u0 = u.select(1, 0), u1 = u.select(1, 1);
   // The forward hop from t = T-1 and the backward hop from t = 0 cross the time boundary.
   const at::Tensor t = at::arange(h.T, theta.options()).view({h.T, 1});
-  const at::Tensor forward_sign = 1 - 2 * (t == h.T - 1).to(theta.scalar_type());
-  const at::Tensor backward_sign = 1 - 2 * (t == 0).to(theta.scalar_type());
+  const double crossing = time == FermionBoundary::antiperiodic ? 2 : 0;
+  const at::Tensor forward_sign = 1 - crossing * (t == h.T - 1).to(theta.scalar_type());
+  const at::Tensor backward_sign = 1 - crossing * (t == 0).to(theta.scalar_type());
   h.weight = at::stack({u0 * forward_sign, u1, at::roll(u0.conj(), {1}, {-2}) * backward_sign,
                         at::roll(u1.conj(), {1}, {-1})},
                        -1)
@@ -116,9 +117,9 @@ struct EvenOdd {
   Parity p;
 };
 
-EvenOdd even_odd(const at::Tensor& theta, double kappa) {
+EvenOdd even_odd(const at::Tensor& theta, double kappa, FermionBoundary time) {
   require_kappa(kappa);
-  Hopping h = hopping(theta);
+  Hopping h = hopping(theta, time);
   require_even(theta);
   Parity p = parity(h);
   return {std::move(h), std::move(p)};
@@ -163,25 +164,25 @@ at::Tensor odd_hops(const Hopping& h, const at::Tensor& odd_weight, const at::Te
 
 }  // namespace
 
-at::Tensor wilson_dirac(const at::Tensor& theta, double kappa) {
+at::Tensor wilson_dirac(const at::Tensor& theta, double kappa, FermionBoundary time) {
   require_kappa(kappa);
-  const Hopping h = hopping(theta);
+  const Hopping h = hopping(theta, time);
   const at::Tensor blocks = (-kappa) * h.weight.unsqueeze(-1).unsqueeze(-1) * h.projector;  // [B, V, 4, 2, 2]
   const at::Tensor site = at::arange(h.V, h.neighbour.options()).view({h.V, 1});
   return plus_identity(assemble(blocks, site, h.neighbour, 2 * h.V));
 }
 
-at::Tensor wilson_dirac_even_odd(const at::Tensor& theta, double kappa) {
-  const auto [h, p] = even_odd(theta, kappa);
+at::Tensor wilson_dirac_even_odd(const at::Tensor& theta, double kappa, FermionBoundary time) {
+  const auto [h, p] = even_odd(theta, kappa, time);
   return even_odd_matrix(h, p, kappa);
 }
 
-at::Tensor log_abs_det_wilson(const at::Tensor& theta, double kappa) {
-  return std::get<1>(at::linalg_slogdet(wilson_dirac_even_odd(theta, kappa)));
+at::Tensor log_abs_det_wilson(const at::Tensor& theta, double kappa, FermionBoundary time) {
+  return std::get<1>(at::linalg_slogdet(wilson_dirac_even_odd(theta, kappa, time)));
 }
 
-at::Tensor log_abs_det_wilson_gradient(const at::Tensor& theta, double kappa) {
-  const auto [h, p] = even_odd(theta, kappa);
+at::Tensor log_abs_det_wilson_gradient(const at::Tensor& theta, double kappa, FermionBoundary time) {
+  const auto [h, p] = even_odd(theta, kappa, time);
   const std::int64_t no = h.V / 2, N = h.V;
   const at::Tensor m_inv = lu_inverse(even_odd_matrix(h, p, kappa));
   // X[b, o, h', a, (h, c)] = M^-1(2 rank(n(o, h')) + a, 2 rank(n(o, h)) + c).
@@ -208,14 +209,14 @@ at::Tensor log_abs_det_wilson_gradient(const at::Tensor& theta, double kappa) {
                    1);
 }
 
-at::Tensor chiral_condensate(const at::Tensor& theta, double kappa) {
-  const at::Tensor m_inv = lu_inverse(wilson_dirac_even_odd(theta, kappa));
+at::Tensor chiral_condensate(const at::Tensor& theta, double kappa, FermionBoundary time) {
+  const at::Tensor m_inv = lu_inverse(wilson_dirac_even_odd(theta, kappa, time));
   const double volume = static_cast<double>(theta.size(2) * theta.size(3));
   return at::real(m_inv.diagonal(0, -2, -1).sum(-1)) * (2 / volume);
 }
 
-at::Tensor pion_correlator(const at::Tensor& theta, double kappa) {
-  const auto [h, p] = even_odd(theta, kappa);
+at::Tensor pion_correlator(const at::Tensor& theta, double kappa, FermionBoundary time) {
+  const auto [h, p] = even_odd(theta, kappa, time);
   const std::int64_t half = h.V / 2;
   const at::Tensor m = even_odd_matrix(h, p, kappa);
   // The origin is even (rank 0): the sources are the first two columns of the identity.

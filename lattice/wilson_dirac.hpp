@@ -6,8 +6,9 @@
 //   H(x, y) = sum_mu [ (1 - gamma_mu) U_mu(x) delta_{x+mu, y} + (1 + gamma_mu) U_mu(x - mu)^* delta_{x-mu, y} ],
 //
 // U_mu(x) = exp(i theta_mu(x)), Wilson parameter r = 1, kappa = 1 / (2 m0 + 4), so that D = 2 kappa D_W with
-// D_W = m0 + 2 - H/2. Fermion boundary conditions are periodic in space and antiperiodic in time: a hop that
-// crosses the time boundary (from t = T-1 to t = 0 or back) carries a factor -1.
+// D_W = m0 + 2 - H/2. Fermion boundary conditions are periodic in space and, by default, antiperiodic in time
+// (the fermions' thermal boundary condition): a hop that crosses the time boundary (from t = T-1 to t = 0 or
+// back) carries a factor -1; FermionBoundary::periodic drops it.
 //
 // Gamma matrices (Euclidean, hermitian, {gamma_mu, gamma_nu} = 2 delta_mu,nu):
 //   gamma_0 = sigma_1,  gamma_1 = sigma_2,  gamma_5 = sigma_3 = -i gamma_0 gamma_1.
@@ -65,23 +66,32 @@
 
 namespace latflow::u1 {
 
+/// The boundary condition of the fermions in the time direction (space is always periodic).
+enum class FermionBoundary { antiperiodic, periodic };
+
 /// The dense D = 1 - kappa H, [B, 2V, 2V], complex64 for float32 links and complex128 for float64.
 /// Any T, L >= 1 (with T or L = 1 or 2 coinciding hops add up).
-at::Tensor wilson_dirac(const at::Tensor& theta, double kappa);
+at::Tensor wilson_dirac(const at::Tensor& theta, double kappa,
+                      FermionBoundary time = FermionBoundary::antiperiodic);
 
 /// The even-odd Schur complement M = 1 - kappa^2 H_eo H_oe, [B, V, V]; T and L must be even.
-at::Tensor wilson_dirac_even_odd(const at::Tensor& theta, double kappa);
+at::Tensor wilson_dirac_even_odd(const at::Tensor& theta, double kappa,
+                      FermionBoundary time = FermionBoundary::antiperiodic);
 
 /// log|det D| per configuration, [B] in the dtype of theta, from the LU of M (even T and L); differentiable.
-at::Tensor log_abs_det_wilson(const at::Tensor& theta, double kappa);
+at::Tensor log_abs_det_wilson(const at::Tensor& theta, double kappa,
+                      FermionBoundary time = FermionBoundary::antiperiodic);
 
 /// d log|det D| / dtheta in closed form, [B, 2, T, L]; even T and L.
-at::Tensor log_abs_det_wilson_gradient(const at::Tensor& theta, double kappa);
+at::Tensor log_abs_det_wilson_gradient(const at::Tensor& theta, double kappa,
+                      FermionBoundary time = FermionBoundary::antiperiodic);
 
 /// Sigma = (1/V) tr D^-1 = (2/V) tr M^-1 per configuration, [B]; even T and L.
-at::Tensor chiral_condensate(const at::Tensor& theta, double kappa);
+at::Tensor chiral_condensate(const at::Tensor& theta, double kappa,
+                      FermionBoundary time = FermionBoundary::antiperiodic);
 
 /// C_pi(t), [B, T]; even T and L.
-at::Tensor pion_correlator(const at::Tensor& theta, double kappa);
+at::Tensor pion_correlator(const at::Tensor& theta, double kappa,
+                      FermionBoundary time = FermionBoundary::antiperiodic);
 
 }  // namespace latflow::u1
