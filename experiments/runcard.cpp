@@ -295,6 +295,9 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
       if (!card.explicit_keys.count(key)) card.config.set(key, value);
   }
 
+  for (const auto& [key, value] : theory_defaults(card.config.get<std::string>("lattice.theory")))
+    if (!card.explicit_keys.count(key)) card.config.set(key, value);
+
   // Keys that belong to another convention (or model) are errors when given, absent otherwise.
   for (const auto& s : runcard_schema()) {
     const bool applies = condition_holds(s.only_with, card.config);

@@ -4,7 +4,8 @@
 // (experiments/runcard_schema.cpp) with its type, default, allowed range or choices and a one-line doc;
 // the schema is what `latflow config show` prints and what validation enforces.
 //
-// Resolution order (later wins): schema defaults < lattice.preset < the card file < --set overrides.
+// Resolution order (later wins): schema defaults < the theory's defaults < lattice.preset < the card file <
+// --set overrides.
 // Validation rejects unknown sections and keys (naming the closest valid one), wrong types, values out of
 // range and unknown names (actions, operators, solvers, ...), each with one line saying what is allowed.
 #include <functional>
@@ -33,6 +34,10 @@ struct KeySpec {
 
 /// The schema, in the order `config show` prints it.
 const std::vector<KeySpec>& runcard_schema();
+
+/// Defaults that depend on lattice.theory (the model a theory samples with, unless the card says otherwise);
+/// applied after the preset and before validation, so `config show` prints them like any default.
+const std::vector<std::pair<std::string, ConfigValue>>& theory_defaults(const std::string& theory);
 
 /// What a key allows, as printed by `config show` and in errors: "an integer in [2, 4096]",
 /// "one of 'rk4', 'dopri5'", "true or false".

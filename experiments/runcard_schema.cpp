@@ -1,6 +1,7 @@
 // The run-card schema: every key a run card may hold. A component that needs a new setting adds one line
 // here (key, default, doc, range or choices); validation, `config show` and the docs follow from it.
 #include <limits>
+#include <utility>
 
 #include "experiments/runcard.hpp"
 #include "flows/registry.hpp"
@@ -99,8 +100,18 @@ std::vector<KeySpec> build_schema() {
                 "model.type=operator_cnf"),
       only_with(integer("model.kernel_radius", 2, "range R of the local operator's kernel", 1, 64),
                 "model.operator=local"),
-      only_with(integer("model.coupling_layers", 16, "checkerboard affine coupling layers", 1, 4096),
-                "model.type=coupling"),
+      only_with(integer("model.coupling_layers", 16, "coupling layers (affine on checkerboards, or gauge-equivariant)", 1, 4096),
+                "model.type=coupling|gauge_coupling"),
+      only_with(str("model.transform", "rq_spline_circle", "circle transform of the active plaquettes",
+                    fixed({"rq_spline_circle", "ncp_mixture"})),
+                "model.type=gauge_coupling"),
+      only_with(integer("model.bins", 8, "spline bins (knots - 1) or NCP mixture components", 1, 256),
+                "model.type=gauge_coupling"),
+      only_with(str("model.loops", "2x1", "conditioner inputs: frozen plaquettes and 2x1 loops, or plaquettes only",
+                    fixed({"2x1", "plaquettes"})),
+                "model.type=gauge_coupling"),
+      only_with(flag("model.dilated", false, "convolution i of a conditioner has dilation i + 1 (Bialas et al.)"),
+                "model.type=gauge_coupling"),
       only_with(integer("model.coarse_L", 0, "extent of the coarsest lattice (L = coarse_L 2^levels); 0 picks it from L", 0, 4096),
                 "model.type=hierarchical"),
       only_with(integer("model.coarse_layers", 8, "checkerboard couplings of the coarse flow", 1, 4096),
@@ -108,14 +119,14 @@ std::vector<KeySpec> build_schema() {
       only_with(integer("model.rounds", 2, "passes over the three new-site classes per refinement level", 1, 64),
                 "model.type=hierarchical"),
       only_with(integer("model.hidden_channels", 8, "channels of each hidden convolution of a conditioner", 1, 4096),
-                "model.type=coupling|hierarchical"),
+                "model.type=coupling|hierarchical|gauge_coupling"),
       only_with(integer("model.hidden_layers", 2, "hidden convolutions per conditioner", 0, 64),
-                "model.type=coupling|hierarchical"),
+                "model.type=coupling|hierarchical|gauge_coupling"),
       only_with(integer("model.kernel_size", 3, "odd kernel extent of the conditioners' convolutions", 1, 63),
-                "model.type=coupling|hierarchical"),
+                "model.type=coupling|hierarchical|gauge_coupling"),
       only_with(str("model.activation", "leaky_relu", "activation of the conditioners",
                     fixed({"leaky_relu", "tanh"})),
-                "model.type=coupling|hierarchical"),
+                "model.type=coupling|hierarchical|gauge_coupling"),
       only_with(flag("model.z2", false, "make the couplings odd in phi (Z2-equivariant flow)"),
                 "model.type=coupling|hierarchical"),
 
@@ -179,6 +190,18 @@ std::vector<KeySpec> build_schema() {
 }
 
 }  // namespace
+
+const std::vector<std::pair<std::string, ConfigValue>>& theory_defaults(const std::string& theory) {
+  // Gauge theories sample link angles: by default with the seed's gauge-equivariant flow (Bialas, Korcyl,
+  // Stebel, arXiv 2308.13294: 48 layers, conditioners 64 x 64 with dilations 1, 2, 3) from the Haar measure,
+  // trained with REINFORCE, which never differentiates the fermion determinant.
+  static const std::vector<std::pair<std::string, ConfigValue>> gauge = {
+      {"model.type", std::string("gauge_coupling")}, {"model.prior", std::string("haar")},
+      {"model.coupling_layers", std::int64_t{48}},   {"model.hidden_channels", std::int64_t{64}},
+      {"model.dilated", true},                       {"train.estimator", std::string("reinforce")}};
+  static const std::vector<std::pair<std::string, ConfigValue>> none;
+  return theory == "u1" || theory == "schwinger" ? gauge : none;
+}
 
 const std::vector<KeySpec>& runcard_schema() {
   static const std::vector<KeySpec> schema = build_schema();

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/device.hpp"
+#include "core/error.hpp"
 #include "flows/registry.hpp"
 #include "lattice/registry.hpp"
 
@@ -30,6 +31,18 @@ Session::Session(RunCard card_in) : card(std::move(card_in)) {
 
 FlowPtr Session::build_flow() const {
   FlowPtr flow = flow_registry().create(card.config.get<std::string>("model.type"), card.config);
+  const auto shape_text = [](const std::vector<std::int64_t>& shape) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+  };
+  const auto samples = flow->prior().sample_shape(lattice), wanted = action->config_shape(lattice);
+  if (samples != wanted)
+    throw UserError("model.type \"" + card.config.get<std::string>("model.type") + "\" with model.prior \"" +
+                    flow->prior().name() + "\" samples configurations " + shape_text(samples) + ", but lattice.theory \"" +
+                    action->name() + "\" has configurations " + shape_text(wanted) +
+                    (wanted.size() == 3 ? "; for link angles use model.type = \"gauge_coupling\" (model.prior = \"haar\")"
+                                        : "; use a scalar-field model (operator_cnf, coupling, hierarchical)"));
   flow->to(device, dtype);
   return flow;
 }

@@ -7,41 +7,14 @@
 namespace latflow {
 
 ConditionerImpl::ConditionerImpl(ConditionerOptions options) : options_(std::move(options)) {
-  const std::int64_t k = options_.kernel_size();
-  if (k < 1 || k % 2 == 0)
-    throw UserError("conditioner: kernel_size must be odd and >= 1 (so a convolution keeps the lattice shape); got " +
-                    std::to_string(k));
-  const std::string& act = options_.activation();
-  if (act != "leaky_relu" && act != "tanh")
-    throw UserError("conditioner: unknown activation '" + act + "'; known: \"leaky_relu\", \"tanh\"");
-  for (std::int64_t h : options_.hidden())
-    if (h < 1) throw UserError("conditioner: hidden channel counts must be >= 1; got " + std::to_string(h));
-
-  const auto conv = [k](std::int64_t in, std::int64_t out) {
-    return torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(in, out, k).padding(k / 2).padding_mode(torch::kCircular));
-  };
-  std::int64_t in = 1;
-  for (std::int64_t h : options_.hidden()) {
-    net_->push_back(conv(in, h));
-    if (act == "tanh") net_->push_back(torch::nn::Tanh());
-    else net_->push_back(torch::nn::LeakyReLU());
-    in = h;
-  }
-  torch::nn::Conv2d last = conv(in, 2);
-  torch::NoGradGuard no_grad;
-  last->weight.zero_();
-  last->bias.zero_();
-  net_->push_back(last);
-  register_module("net", net_);
+  net_ = register_module("net", ConvNet(ConvNetOptions(1, 2)
+                                            .hidden(options_.hidden())
+                                            .kernel_size(options_.kernel_size())
+                                            .activation(options_.activation()),
+                                        "conditioner"));
 }
 
 ScaleShift ConditionerImpl::forward(const at::Tensor& x) {
-  const std::int64_t reach = options_.kernel_size() / 2;
-  if (reach > x.size(-2) || reach > x.size(-1))
-    throw UserError("conditioner: kernel_size " + std::to_string(options_.kernel_size()) +
-                    " wraps around a " + std::to_string(x.size(-2)) + "x" + std::to_string(x.size(-1)) +
-                    " lattice more than once; use kernel_size <= 2 * extent + 1");
   if (!options_.z2()) {
     const at::Tensor out = net_->forward(x.unsqueeze(1));
     return {torch::tanh(out.select(1, 0)), out.select(1, 1)};

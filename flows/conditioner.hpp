@@ -17,18 +17,18 @@
 // the batch [x; -x]). An affine coupling y = x e^s + t built on it commutes with phi -> -phi and keeps its
 // log-det, so a flow of such couplings on a Z2-symmetric base distribution has a Z2-symmetric density.
 //
-// The last convolution starts at zero, so s = t = 0 and every coupling starts as the identity: training
-// starts from the base distribution.
+// The network is a ConvNet (flows/conv_net.hpp) whose last convolution starts at zero, so s = t = 0 and
+// every coupling starts as the identity: training starts from the base distribution.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <torch/arg.h>
 #include <torch/nn/module.h>
-#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
 #include "core/config.hpp"
+#include "flows/conv_net.hpp"
 
 namespace latflow {
 
@@ -62,7 +62,7 @@ class ConditionerImpl : public torch::nn::Module {
 
  private:
   ConditionerOptions options_;
-  torch::nn::Sequential net_;
+  ConvNet net_{nullptr};
 };
 
 TORCH_MODULE(Conditioner);

@@ -2,6 +2,7 @@
 
 #include "flows/affine_coupling.hpp"
 #include "flows/continuous_flow.hpp"
+#include "flows/gauge_coupling.hpp"
 #include "flows/hierarchical.hpp"
 #include "lattice/registry.hpp"
 #include "operators/registry.hpp"
@@ -28,6 +29,10 @@ FlowPtr coupling(const Config& c) {
   return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
                                     AffineCoupling(affine_coupling_options(c)).ptr());
 }
+FlowPtr gauge_coupling(const Config& c) {
+  return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
+                                    GaugeCoupling(gauge_coupling_options(c)).ptr());
+}
 FlowPtr hierarchical(const Config& c) {
   return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
                                     Hierarchical(hierarchical_options(c)).ptr());
@@ -42,6 +47,8 @@ const Registry<FlowPtr, const Config&>& flow_registry() {
     r.add("coupling", "affine coupling layers on checkerboards (RealNVP; Albergo, Kanwar, Shanahan 2019)", coupling);
     r.add("hierarchical", "coarse-to-fine coupling flow, parameters growing like log L (docs/hierarchical.md)",
           hierarchical);
+    r.add("gauge_coupling", "U(1) gauge-equivariant coupling flow on plaquettes, circular splines (Kanwar et al. 2020)",
+          gauge_coupling);
     return r;
   }();
   return registry;

@@ -29,6 +29,7 @@ class FreeFieldPrior : public Prior {
   double log_normalization(const Lattice& lattice) const;
 
   std::string name() const override { return "free"; }
+  std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override { return lattice.shape(); }
   at::Tensor sample(std::int64_t n, const Lattice& lattice, const c10::TensorOptions& options) const override;
   at::Tensor log_prob(const at::Tensor& phi) const override;
   /// {"name": "free", "m2": m0sq}

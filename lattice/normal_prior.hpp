@@ -14,6 +14,7 @@ namespace latflow {
 class NormalPrior : public Prior {
  public:
   std::string name() const override { return "normal"; }
+  std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override { return lattice.shape(); }
   at::Tensor sample(std::int64_t n, const Lattice& lattice, const c10::TensorOptions& options) const override;
   at::Tensor log_prob(const at::Tensor& phi) const override;
   nlohmann::json describe() const override;

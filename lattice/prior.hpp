@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/TensorOptions.h>
@@ -18,10 +19,13 @@ class Prior {
  public:
   virtual ~Prior() = default;
   virtual std::string name() const = 0;
-  /// n independent configurations [n, T, L] with the given dtype and device.
+  /// The shape of one configuration on `lattice` ([T, L] for a scalar field, [2, T, L] for link angles):
+  /// a flow built on this prior samples the theory whose Action::config_shape is the same.
+  virtual std::vector<std::int64_t> sample_shape(const Lattice& lattice) const = 0;
+  /// n independent configurations [n, sample_shape...] with the given dtype and device.
   virtual at::Tensor sample(std::int64_t n, const Lattice& lattice,
                             const c10::TensorOptions& options) const = 0;
-  /// Normalised log q0 per configuration: [B, T, L] -> [B]. Differentiable in phi.
+  /// Normalised log q0 per configuration: [B, sample_shape...] -> [B]. Differentiable in phi.
   virtual at::Tensor log_prob(const at::Tensor& phi) const = 0;
   /// Its parameters, as written to results files.
   virtual nlohmann::json describe() const = 0;

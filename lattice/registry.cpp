@@ -4,6 +4,7 @@
 
 #include "core/text.hpp"
 #include "lattice/free_field_prior.hpp"
+#include "lattice/haar_prior.hpp"
 #include "lattice/normal_prior.hpp"
 #include "lattice/phi4_action.hpp"
 #include "lattice/schwinger_action.hpp"
@@ -55,7 +56,9 @@ const Registry<PriorPtr, const Config&>& prior_registry() {
           .add("free", "free lattice field of mass^2 model.prior_m2, sampled exactly by FFT",
                [](const Config& c) -> PriorPtr {
                  return std::make_shared<FreeFieldPrior>(c.get<double>("model.prior_m2"));
-               });
+               })
+          .add("haar", "uniform (Haar) U(1) link angles, the base of gauge-equivariant flows",
+               [](const Config&) -> PriorPtr { return std::make_shared<HaarPrior>(); });
   return registry;
 }
 

@@ -81,7 +81,7 @@ TEST_CASE("unknown names list the registered ones", "[experiments][runcard]") {
   CHECK_THAT(error_of("[model]\ntype = \"realnvp\"\n"), Catch::Contains("'model.type' = \"realnvp\" is not allowed") &&
                                                             Catch::Contains("operator_cnf"));
   CHECK_THAT(error_of("[solver]\nmethod = \"rk5\"\n"), Catch::Contains("did you mean 'rk4'"));
-  CHECK_THAT(error_of("[lattice]\naction = \"phi3\"\n"), Catch::Contains("did you mean 'phi4'"));
+  CHECK_THAT(error_of("[lattice]\ntheory = \"phi3\"\n"), Catch::Contains("did you mean 'phi4'"));
   CHECK_THAT(error_of("[train]\nestimator = \"reinforc\"\n"), Catch::Contains("did you mean 'reinforce'"));
   CHECK_THAT(error_of("[model]\noperator = \"spectal\"\n"), Catch::Contains("did you mean 'spectral'"));
 }

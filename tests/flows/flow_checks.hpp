@@ -18,7 +18,7 @@ namespace latflow::testing {
 
 inline double max_abs(const at::Tensor& t) { return t.abs().max().item<double>(); }
 
-/// z [B, T, L]. Also checks that an offset of the input log q comes out unchanged (the threading).
+/// z [B, ...]. Also checks that an offset of the input log q comes out unchanged (the threading).
 inline void check_roundtrip(TransformImpl& f, const at::Tensor& z, double tol) {
   const at::Tensor offset = torch::randn({z.size(0)}, z.options());
   const Density y = f.forward({z, offset});
@@ -30,9 +30,10 @@ inline void check_roundtrip(TransformImpl& f, const at::Tensor& z, double tol) {
   CHECK(max_abs(y.logq - y0.logq - offset) <= tol * (1 + max_abs(y.logq)));
 }
 
-/// For each configuration of z [B, T, L] (keep B and V small: V backward passes each).
+/// For each configuration of z [B, ...] (keep B and the V numbers per configuration small: V backward
+/// passes each).
 inline void check_logdet_vs_autograd(TransformImpl& f, const at::Tensor& z, double tol) {
-  const std::int64_t V = z.size(1) * z.size(2);
+  const std::int64_t V = z[0].numel();
   for (std::int64_t b = 0; b < z.size(0); ++b) {
     const at::Tensor zb = z.narrow(0, b, 1).detach().clone().requires_grad_(true);
     const Density y = f.forward({zb, torch::zeros({1}, z.options())});
