@@ -23,14 +23,25 @@ struct LatticePlans {
   fftw_plan c2r = nullptr;
 };
 
-/// Plans are made once per lattice shape and kept for the life of the process; FFTW's planner is not
-/// thread-safe, so making them is serialised (executing them is thread-safe).
+/// Plans are made once per lattice shape and kept for the life of the process (destroyed at exit, so leak
+/// checkers see none); FFTW's planner is not thread-safe, so making them is serialised (executing them is
+/// thread-safe).
+struct PlanCache {
+  std::mutex planner;
+  std::map<std::pair<int, int>, LatticePlans> plans;
+  ~PlanCache() {
+    for (auto& [shape, p] : plans) {
+      fftw_destroy_plan(p.r2c);
+      fftw_destroy_plan(p.c2r);
+    }
+  }
+};
+
 const LatticePlans& plans_for(int T, int L) {
-  static std::mutex planner;
-  static std::map<std::pair<int, int>, LatticePlans> cache;
-  std::lock_guard<std::mutex> lock(planner);
-  auto it = cache.find({T, L});
-  if (it != cache.end()) return it->second;
+  static PlanCache cache;
+  std::lock_guard<std::mutex> lock(cache.planner);
+  auto it = cache.plans.find({T, L});
+  if (it != cache.plans.end()) return it->second;
   const int half = L / 2 + 1;
   double* real = fftw_alloc_real(static_cast<std::size_t>(T) * L);
   fftw_complex* spectrum = fftw_alloc_complex(static_cast<std::size_t>(T) * half);
@@ -42,7 +53,7 @@ const LatticePlans& plans_for(int T, int L) {
   if (!p.r2c || !p.c2r)
     throw std::runtime_error("FFTW could not plan the " + std::to_string(T) + "x" + std::to_string(L) +
                              " transforms");
-  return cache.emplace(std::make_pair(T, L), p).first->second;
+  return cache.plans.emplace(std::make_pair(T, L), p).first->second;
 }
 
 at::Tensor as_double_cpu(const at::Tensor& phi, const char* who) {

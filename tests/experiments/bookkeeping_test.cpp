@@ -157,7 +157,7 @@ TEST_CASE("resume records its changes, refuses what would redefine the run, and 
   }
 }
 
-TEST_CASE("a run killed before its first checkpoint can be resumed; a plain rerun says how", "[experiments][resume]") {
+TEST_CASE("a run killed before its first checkpoint can be resumed, and a plain rerun says how", "[experiments][resume]") {
   const fs::path dir = scratch("killed");
   const std::string card = write(dir / "tiny.toml", kTiny);
   const std::string run = (dir / "run").string();
@@ -247,7 +247,7 @@ TEST_CASE("physics and model settings that cannot work are refused at validation
   CHECK_THAT(modes.err, Catch::Contains("'model.time_modes' = 0 is out of range"));
 }
 
-TEST_CASE("hierarchical models keep their coarse lattice; a lattice it cannot refine is a clear error",
+TEST_CASE("hierarchical models keep their coarse lattice, and a lattice it cannot refine is a clear error",
           "[experiments][input]") {
   const fs::path dir = scratch("hierarchical");
   const std::string card =
@@ -314,7 +314,7 @@ TEST_CASE("config show prints each key's allowed values", "[experiments][cli]") 
   CHECK_THAT(r.out, Catch::Contains("[true or false]"));
 }
 
-TEST_CASE("plot explains what it cannot draw; sample names a Python that can load its file", "[experiments][cli]") {
+TEST_CASE("plot explains what it cannot draw, and sample names a Python that can load its file", "[experiments][cli]") {
   const fs::path dir = scratch("plot");
   write(dir / "hmc.toml", "[lattice]\nL = 4\n[hmc]\nchains = 2\nthermalization = 5\ntrajectories = 10\n[eval]\nbins = 4\n");
   REQUIRE(cli({"hmc", (dir / "hmc.toml").string(), "--out", (dir / "hmc").string()}).code == 0);

@@ -45,7 +45,7 @@ TEST_CASE("list prints every registry with descriptions", "[experiments][cli]") 
     CHECK_THAT(r.out, Catch::Contains(name));
 }
 
-TEST_CASE("config show prints the resolved card; bad cards exit 2 with one line", "[experiments][cli]") {
+TEST_CASE("config show prints the resolved card, and bad cards exit 2 with one line", "[experiments][cli]") {
   const std::string card = write_card("good.toml", "[lattice]\nL = 6\n");
   const auto ok = cli({"config", "show", card, "--set", "train.lr=0.01", "solver.steps=9", "--seed", "7"});
   CHECK(ok.code == 0);

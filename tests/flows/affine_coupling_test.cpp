@@ -69,7 +69,7 @@ TEST_CASE("one coupling layer changes only the active half, with log-det = sum o
   CHECK(torch::allclose(y.logq, expected, 0, 1e-13));
 }
 
-TEST_CASE("Z2: the symmetrised conditioner has s even and t odd; the flow commutes with phi -> -phi",
+TEST_CASE("Z2: the symmetrised conditioner has s even and t odd, and the flow commutes with phi -> -phi",
           "[flows][coupling][z2]") {
   Conditioner c(ConditionerOptions().z2(true).activation("leaky_relu"));
   c->to(torch::kFloat64);

@@ -112,7 +112,7 @@ TEST_CASE("Schwinger action reports its name, couplings and shape, and rejects b
   CHECK(a.name() == "schwinger");
   CHECK(a.beta() == 2.0);
   CHECK(a.kappa() == 0.276);
-  CHECK(a.couplings() == nlohmann::json{{"beta", 2.0}, {"kappa", 0.276}});
+  CHECK(a.couplings() == nlohmann::json{{"beta", 2.0}, {"kappa", 0.276}, {"fermion_bc", "antiperiodic"}});
   CHECK(a.config_shape({4, 6}) == std::vector<int64_t>{2, 4, 6});
   CHECK_THROWS_WITH(SchwingerAction(2.0, 0.0), Catch::Contains("kappa = 0") && Catch::Contains("> 0") &&
                                                    Catch::Contains("0.276") && !Catch::Contains("\n"));

@@ -69,7 +69,7 @@ TEST_CASE("plaquettes and 2x1 loops equal their link-by-link definitions", "[u1]
   }
 }
 
-TEST_CASE("wrap maps angles to [-pi, pi) by multiples of 2 pi", "[u1]") {
+TEST_CASE("wrap maps angles to the interval -pi to pi by multiples of 2 pi", "[u1]") {
   torch::manual_seed(61);
   const auto a = 40 * torch::randn({10000}, f64);
   const auto w = u1::wrap_angle(a);
@@ -148,7 +148,7 @@ TEST_CASE("gauge transformation moves each link by alpha(x) - alpha(x + mu)", "[
   CHECK(g.abs().sum().item<double>() == 4.0);
 }
 
-TEST_CASE("Haar links are uniform in [-pi, pi) in any dtype", "[u1]") {
+TEST_CASE("Haar links are uniform in the interval -pi to pi in any dtype", "[u1]") {
   torch::manual_seed(65);
   const auto theta = u1::haar_links(200, {4, 6}, torch::TensorOptions().dtype(torch::kFloat32));
   REQUIRE(theta.sizes() == torch::IntArrayRef{200, 2, 4, 6});

@@ -235,7 +235,7 @@ std::string user_error_message(Call&& call) {
 
 }  // namespace
 
-TEST_CASE("bad options, times and shapes are user errors; failed solves are integration errors",
+TEST_CASE("bad options, times and shapes are user errors, and failed solves are integration errors",
           "[odes][errors]") {
   Riccati field;
   const FlowState s0 = riccati_start(kF64);

@@ -33,7 +33,7 @@ const Lattice kLattice = Lattice::square(4);
 std::shared_ptr<Phi4Action> target() { return std::make_shared<Phi4Action>(Phi4Action::from_canonical(-2.0, 1.0)); }
 }  // namespace
 
-TEST_CASE("a batch whose solve diverges is skipped with fresh samples; training carries on", "[train][divergence]") {
+TEST_CASE("a batch whose solve diverges is skipped with fresh samples, and training carries on", "[train][divergence]") {
   // a = 0.05: a sample with |phi0| > 3.16 blows up before t = 1, so about one batch of 8 x 16 sites in
   // six diverges; the adaptive solver meets the blow-up and gives up (step-size underflow).
   odes::SolverOptions dopri5;

@@ -37,7 +37,7 @@ std::pair<double, double> projected_moments(FlowImpl& flow, const GradientEstima
 
 }  // namespace
 
-TEST_CASE("REINFORCE with the leave-one-out baseline is unbiased: E[grad] = the reparameterisation gradient",
+TEST_CASE("REINFORCE with the leave-one-out baseline is unbiased: the expected gradient = the reparameterisation gradient",
           "[train][estimators]") {
   // A small coupling flow on 2 x 2 sites, moved away from the identity so that grad KL is not zero.
   const Lattice lattice = Lattice::square(2);
