@@ -1,5 +1,6 @@
 // bench_training_step: the cost of one reverse-KL training step (sample a batch, loss, backward, Adam) for
-// every registered flow family at several lattice sizes, and, for the operator CNF, backpropagation
+// every registered scalar-field flow family at several lattice sizes (the gauge flow: bench_estimators), and,
+// for the operator CNF, backpropagation
 // through the solver against the adjoint method as the number of solver steps grows.
 //
 //   ms/step   median wall time of one optimiser step
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
     std::printf("%-14s %4s %10s %10s %9s\n", "family", "L", "ms/step", "peak MiB", "params");
     for (const auto& type : flow_registry().names())
       for (const std::int64_t L : sizes) {
+        if (type == "gauge_coupling") continue;  // link angles: bench_estimators times it on the Schwinger model
         const std::vector<std::string> sets = {"model.type=" + type, "lattice.L=" + std::to_string(L),
                                                "lattice.m2=-4", "lattice.lambda=6.008", "train.batch=64"};
         const Entry e = time_steps(type == "operator_cnf" ? sets : [&] {

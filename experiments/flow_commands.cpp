@@ -214,15 +214,22 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     strict_failure = e.what();
   }
 
+  // The theory's chosen observables against HMC and, where known, against their exact values.
   const std::vector<std::string> compared = s.action->compared_observables();
+  const nlohmann::json exact = results["eval"].value("exact", nlohmann::json::object());
+  nlohmann::json comparison = nlohmann::json::object();
+  for (const auto& key : compared)
+    if (exact.contains(key))
+      comparison["pull_exact"][key] =
+          pull(results["eval"]["observables"][key], nlohmann::json{{"value", exact[key]}, {"error", 0.0}});
   if (c.get<bool>("eval.hmc")) {
     out << "[3/4] HMC reference on " << s.lattice.str() << "\n" << std::flush;
     results["hmc"] = run_hmc_reference(s, err, Progress::is_terminal(2));
-    nlohmann::json pulls;
-    for (const auto& key : compared) pulls[key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
-    results["comparison"] = {{"pull", pulls}};
-    dir.write_json("results.json", results);
+    for (const auto& key : compared)
+      comparison["pull"][key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
   }
+  if (!comparison.empty()) results["comparison"] = comparison;
+  dir.write_json("results.json", results);
 
   if (big) {
     out << "[4/4] zero-shot evaluation on " << L2 << "x" << L2 << " (same weights, no training)\n" << std::flush;
@@ -241,15 +248,30 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
       << "  ESS/N           " << std::setprecision(3) << ev["ess"].get<double>() << "\n"
       << "  acceptance      " << ev["acceptance"].get<double>() << " (independence Metropolis)\n";
   print_solver_error(out, ev["solver_error"], "  ");
-  if (results.contains("hmc")) {
-    out << "  observables     flow (reweighted)            HMC                          pull\n";
+  if (results.contains("comparison")) {
+    const auto pull_text = [](const nlohmann::json& p) {
+      std::ostringstream os;
+      os << std::setprecision(2);
+      if (p.is_number()) os << p.get<double>();
+      else os << "-";
+      return os.str();
+    };
+    const bool with_hmc = results.contains("hmc");
+    out << "  observables     " << std::left << std::setw(29) << "flow (reweighted)";
+    if (with_hmc) out << std::setw(29) << "HMC" << std::setw(8) << "pull";
+    if (!exact.empty()) out << std::setw(14) << "exact" << "pull";
+    out << "\n";
     for (const auto& key : compared) {
-      const auto& p = results["comparison"]["pull"][key];
-      std::ostringstream pull_text;
-      pull_text << std::setprecision(2);
-      if (p.is_number()) pull_text << p.get<double>(); else pull_text << "-";
-      out << "    " << std::left << std::setw(18) << key << std::setw(29) << format_estimate(ev["observables"][key])
-          << std::setw(29) << format_estimate(results["hmc"]["observables"][key]) << pull_text.str() << "\n";
+      out << "    " << std::left << std::setw(28) << key << std::setw(29) << format_estimate(ev["observables"][key]);
+      if (with_hmc)
+        out << std::setw(29) << format_estimate(results["hmc"]["observables"][key]) << std::setw(8)
+            << pull_text(results["comparison"]["pull"][key]);
+      if (exact.contains(key)) {
+        std::ostringstream value;
+        value << std::setprecision(6) << exact[key].get<double>();
+        out << std::setw(14) << value.str() << pull_text(results["comparison"]["pull_exact"][key]);
+      }
+      out << "\n";
     }
   }
   if (results.contains("zero_shot"))

@@ -80,7 +80,7 @@ std::string numpy_hint(const std::string& path, const std::string& field) {
   const std::string python = plot_python();
   // A JSON string literal is a valid Python one.
   const std::string code = "import numpy; a = numpy.load(" + nlohmann::json(path).dump() +
-                           "); print(a['" + field + "'].shape, a['logq'][:3], a['action'][:3])";
+                           "); print(a[\"" + field + "\"].shape, a[\"logq\"][:3], a[\"action\"][:3])";
   if (python_has(python, "numpy")) return python + " -c " + shell_quote(code);
   return "python3 -c " + shell_quote(code) + " (any Python with numpy: pip install numpy)";
 }

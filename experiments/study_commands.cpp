@@ -258,7 +258,7 @@ int cmd_scaling(const std::string& path, GlobalOptions g, std::ostream& out, std
                  {"peak_memory_mib", o.peak_memory_mib},
                  {"ess", o.eval["ess"]},
                  {"acceptance", o.eval["acceptance"]},
-                 {"tau_int", o.eval["tau_int"]["abs_magnetization"]["value"]},
+                 {"tau_int", o.eval["tau_int"][o.eval["chain_observable"].get<std::string>()]["value"]},
                  {"run_dir", rel}});
         out << "    " << (t["reached_target"].get<bool>() ? "reached" : "did not reach") << " the target"
             << (t["reached_target"].get<bool>()

@@ -16,7 +16,8 @@ def main(run_dir):
 
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
     lat = results["lattice"]
-    title = f"{results['model']} on {lat['T']}x{lat['L']}, m2={lat['m2']}, lambda={lat['lambda']}"
+    couplings = ", ".join(f"{k}={v}" for k, v in lat.items() if k not in ("T", "L"))
+    title = f"{results['model']} on {lat['T']}x{lat['L']}, {couplings}"
     fig.suptitle(title, fontsize=10)
 
     if evals:
@@ -35,18 +36,27 @@ def main(run_dir):
     ax[1].set(xlabel="training step", ylabel="reverse-KL loss", title="loss")
     ax[1].legend(loc="upper right")
 
-    keys = ["abs_magnetization", "m2", "chi2", "binder"]
-    labels = ["<|M|>", "<M^2>", "chi2", "U4"]
-    if "hmc" in results:
-        ev, hmc = results["eval"]["observables"], results["hmc"]["observables"]
+    # The observables latflow run compared (the theory's own list), against HMC and the exact values.
+    comparison = results.get("comparison", {})
+    keys = list(comparison.get("pull", comparison.get("pull_exact", {})).keys())
+    ev = results.get("eval", {}).get("observables", {})
+    exact = results.get("eval", {}).get("exact", {})
+    hmc = results.get("hmc", {}).get("observables", {})
+    keys = [k for k in keys if isinstance(ev.get(k), dict)]
+    if keys:
         for i, k in enumerate(keys):
-            ref, err = hmc[k]["value"], hmc[k]["error"]
-            scale = abs(ref) if ref != 0 else 1.0
-            ax[2].errorbar(i - 0.1, 1.0, yerr=err / scale, fmt="s", color="k", label="HMC" if i == 0 else None)
-            ax[2].errorbar(i + 0.1, ev[k]["value"] / scale, yerr=ev[k]["error"] / scale, fmt="o", color="C1",
+            ref = hmc[k] if isinstance(hmc.get(k), dict) else None
+            scale = abs(ref["value"]) if ref and ref["value"] != 0 else (abs(exact.get(k, 1.0)) or 1.0)
+            if ref:
+                ax[2].errorbar(i - 0.15, ref["value"] / scale, yerr=ref["error"] / scale, fmt="s", color="k",
+                               label="HMC" if i == 0 else None)
+            if k in exact:
+                ax[2].plot([i - 0.3, i + 0.3], [exact[k] / scale] * 2, "g-", lw=1.5,
+                           label="exact" if i == 0 else None)
+            ax[2].errorbar(i + 0.15, ev[k]["value"] / scale, yerr=ev[k]["error"] / scale, fmt="o", color="C1",
                            label="flow (reweighted)" if i == 0 else None)
-        ax[2].set_xticks(range(len(keys)), labels)
-        ax[2].set(ylabel="observable / HMC value", title="observables")
+        ax[2].set_xticks(range(len(keys)), [k.replace("_", " ") for k in keys], rotation=15, fontsize=8)
+        ax[2].set(ylabel="observable / reference", title="observables")
         ax[2].legend()
     else:
         ax[2].set_axis_off()

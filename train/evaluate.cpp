@@ -146,7 +146,9 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
 
   const auto chain = stats::independence_metropolis(a.log_w, o.seed);
   nlohmann::json tau = nlohmann::json::object();
+  std::string primary;
   for (const auto& [name, series] : action.chain_observables(phi)) {
+    if (primary.empty()) primary = name;
     const at::Tensor values = series.to(torch::kCPU, torch::kFloat64).contiguous();
     std::vector<double> along_chain;
     along_chain.reserve(chain.index.size());
@@ -159,6 +161,7 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
                       {"ess", stats::ess_fraction(a.log_w)},
                       {"acceptance", chain.acceptance},
                       {"tau_int", tau},
+                      {"chain_observable", primary},
                       {"observables", action.measure(phi, a.log_w, o.bins)},
                       {"log_z", to_json(stats::log_z(a.log_w))},
                       {"kl", to_json(stats::reverse_kl(a.log_w))},

@@ -55,6 +55,7 @@ struct EvaluationOptions {
 };
 
 /// The evaluation as JSON: {"n", "ess", "acceptance", "tau_int": {<chain observable>: {...}},
+/// "chain_observable" (the first of them, which sets the cost of the chain),
 /// "observables": {...}, "exact" (when known), "log_z": {...}, "kl": {...}, "seconds", "samples_per_second",
 /// "solver_error": {...}}.
 /// "solver_error" holds {"applies"} and, for continuous flows, the solver used ("solver": method, steps,
