@@ -15,6 +15,21 @@
 
 namespace latflow {
 
+namespace {
+/// The "key: N kB" field of a /proc file, in KiB, or -1 when absent.
+double proc_kib(const char* file, const std::string& key) {
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key, 0) == 0) {
+      std::istringstream fields(line.substr(key.size()));
+      double kib = -1;
+      fields >> kib;
+      return kib;
+    }
+  return -1;
+}
+}  // namespace
+
 void reset_peak_memory(const c10::Device& device) {
   if (device.is_cuda()) {
 #ifdef LATFLOW_CUDA_MEMORY
@@ -36,15 +51,13 @@ double peak_memory_mib(const c10::Device& device) {
     return -1;
 #endif
   }
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
-      double kib = 0;
-      fields >> kib;
-      return kib / 1024.0;
-    }
-  return -1;
+  const double kib = proc_kib("/proc/self/status", "VmHWM:");
+  return kib < 0 ? -1 : kib / 1024.0;
+}
+
+double available_host_memory_bytes() {
+  const double kib = proc_kib("/proc/meminfo", "MemAvailable:");
+  return kib < 0 ? 0 : kib * 1024.0;
 }
 
 double free_device_memory_bytes(const c10::Device& device) {

@@ -12,6 +12,9 @@ void reset_peak_memory(const c10::Device& device);
 /// The peak since the last reset in MiB, or -1 when this build or system cannot measure it.
 double peak_memory_mib(const c10::Device& device);
 
+/// Memory the system could give this process now, in bytes (Linux MemAvailable), or 0 when unknown.
+double available_host_memory_bytes();
+
 /// Free memory of a CUDA device in bytes (what the driver reports), or 0 when unknown.
 double free_device_memory_bytes(const c10::Device& device);
 

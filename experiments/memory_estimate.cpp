@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -60,18 +59,6 @@ std::string gib(double bytes) {
   std::ostringstream os;
   os << std::setprecision(bytes >= 10 * kGiB ? 3 : 2) << bytes / kGiB << " GiB";
   return os.str();
-}
-
-double mem_available_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  for (std::string line; std::getline(meminfo, line);)
-    if (line.rfind("MemAvailable:", 0) == 0) {
-      std::istringstream fields(line.substr(13));
-      double kib = 0;
-      fields >> kib;
-      return kib * 1024.0;
-    }
-  return 0;  // unknown: no limit from the system
 }
 
 }  // namespace
@@ -139,7 +126,7 @@ MemoryLimit memory_limit(const Session& s) {
     m.device_bytes = s.device.is_cuda() ? configured * kGiB : 0;
     return m;
   }
-  m.host_bytes = mem_available_bytes();
+  m.host_bytes = available_host_memory_bytes();
   m.device_bytes = s.device.is_cuda() ? free_device_memory_bytes(s.device) : 0;
   return m;
 }

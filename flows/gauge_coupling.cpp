@@ -85,27 +85,21 @@ Density GaugeCouplingLayerImpl::run(const Density& d, bool reverse) {
 Density GaugeCouplingLayerImpl::forward(const Density& x) { return run(x, false); }
 Density GaugeCouplingLayerImpl::reverse(const Density& y) { return run(y, true); }
 
-GaugeCouplingImpl::GaugeCouplingImpl(GaugeCouplingOptions options) : options_(std::move(options)) {
-  if (options_.layers() < 1)
+namespace {
+std::vector<TransformPtr> gauge_layers(const GaugeCouplingOptions& o) {
+  if (o.layers() < 1)
     throw UserError("gauge-equivariant coupling flow: model.coupling_layers must be >= 1; got " +
-                    std::to_string(options_.layers()));
-  if (options_.bins() < 1)
-    throw UserError("gauge-equivariant coupling flow: model.bins must be >= 1; got " + std::to_string(options_.bins()));
-  for (std::int64_t i = 0; i < options_.layers(); ++i)
-    layers_.push_back(register_module("layer" + std::to_string(i), GaugeCouplingLayer((i / 4) % 2, i % 4, options_)));
+                    std::to_string(o.layers()));
+  if (o.bins() < 1)
+    throw UserError("gauge-equivariant coupling flow: model.bins must be >= 1; got " + std::to_string(o.bins()));
+  std::vector<TransformPtr> layers;
+  for (std::int64_t i = 0; i < o.layers(); ++i) layers.push_back(GaugeCouplingLayer((i / 4) % 2, i % 4, o).ptr());
+  return layers;
 }
+}  // namespace
 
-Density GaugeCouplingImpl::forward(const Density& x) {
-  Density d = x;
-  for (auto& layer : layers_) d = layer->forward(d);
-  return d;
-}
-
-Density GaugeCouplingImpl::reverse(const Density& y) {
-  Density d = y;
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) d = (*it)->reverse(d);
-  return d;
-}
+GaugeCouplingImpl::GaugeCouplingImpl(GaugeCouplingOptions options)
+    : ComposedTransformImpl(gauge_layers(options)), options_(std::move(options)) {}
 
 GaugeCouplingOptions gauge_coupling_options(const Config& c) {
   const std::int64_t L = c.get<std::int64_t>("lattice.L"), T = c.get<std::int64_t>("lattice.T");

@@ -93,18 +93,16 @@ class GaugeCouplingLayerImpl : public TransformImpl {
 
 TORCH_MODULE(GaugeCouplingLayer);
 
-class GaugeCouplingImpl : public TransformImpl {
+/// The layers in order (a ComposedTransform: parts "part0", "part1", ...).
+class GaugeCouplingImpl : public ComposedTransformImpl {
  public:
   /// Throws UserError for layers < 1, a transform that is not a circle transform, bins < 1 or invalid
   /// conditioner settings.
   explicit GaugeCouplingImpl(GaugeCouplingOptions options);
-  Density forward(const Density& x) override;
-  Density reverse(const Density& y) override;
   const GaugeCouplingOptions& options() const { return options_; }
 
  private:
   GaugeCouplingOptions options_;
-  std::vector<GaugeCouplingLayer> layers_;  ///< "layer0", "layer1", ...
 };
 
 TORCH_MODULE(GaugeCoupling);

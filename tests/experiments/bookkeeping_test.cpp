@@ -29,17 +29,9 @@ namespace {
 
 CliResult cli(std::vector<std::string> args) { return latflow::testing::run_cli(std::move(args)); }
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "latflow-bookkeeping" / name;
-  latflow::remove_tree(dir.string());
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return latflow::testing::scratch_dir("latflow-bookkeeping", name); }
 
-std::string write(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path.string();
-}
+std::string write(const fs::path& path, const std::string& text) { return latflow::testing::write_text(path, text); }
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,9 +1,13 @@
 #pragma once
-// Runs the latflow command line in-process, capturing its exit status and both output streams.
+// Runs the latflow command line in-process, capturing its exit status and both output streams; and the
+// scratch directories and files the command-line tests write.
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/files.hpp"
 #include "experiments/cli.hpp"
 
 namespace latflow::testing {
@@ -21,6 +25,20 @@ inline CliResult run_cli(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int code = latflow::cli::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
   return {code, out.str(), err.str()};
+}
+
+/// An empty directory <tmp>/<group>/<name>, removed first if it exists.
+inline std::filesystem::path scratch_dir(const std::string& group, const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / group / name;
+  latflow::remove_tree(dir.string());
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// Writes `text` to `path`; returns the path.
+inline std::string write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path.string();
 }
 
 }  // namespace latflow::testing

@@ -20,17 +20,9 @@ using namespace latflow;
 namespace {
 testing::CliResult run_latflow(std::vector<std::string> args) { return testing::run_cli(std::move(args)); }
 
-fs::path scratch_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "latflow-study-test" / name;
-  latflow::remove_tree(dir.string());
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch_dir(const std::string& name) { return latflow::testing::scratch_dir("latflow-study-test", name); }
 
-std::string write(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path.string();
-}
+std::string write(const fs::path& path, const std::string& text) { return latflow::testing::write_text(path, text); }
 
 const char* kTinyCnf =
     "[model]\ntype = \"operator_cnf\"\nchannels = 2\nfrequencies = 2\nkernel_modes = 3\ntime_modes = 1\n"

@@ -14,15 +14,16 @@
 #include "lattice/u1_gauge_field.hpp"
 #include "lattice/wilson_dirac.hpp"
 
+#include "lattice_testing.hpp"
+
 using namespace latflow;
 
+using testing::eps;
+using testing::f64;
+using testing::max_abs;
+using testing::pi;
+
 namespace {
-
-const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-const double eps = std::numeric_limits<double>::epsilon();
-const double pi = M_PI;
-
-double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
 
 // Backward-error bound of an LU of D, N eps cond(D), as a relative error.
 double lu_tolerance(const torch::Tensor& theta, double kappa) {

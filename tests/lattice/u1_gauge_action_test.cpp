@@ -9,15 +9,16 @@
 #include "lattice/u1_gauge_action.hpp"
 #include "lattice/u1_gauge_field.hpp"
 
+#include "lattice_testing.hpp"
+
 using namespace latflow;
 
+using testing::eps;
+using testing::f64;
+using testing::max_abs;
+using testing::pi;
+
 namespace {
-
-const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-const double eps = std::numeric_limits<double>::epsilon();
-const double pi = M_PI;
-
-double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
 
 // S_g = -beta sum_x cos(theta_P(x)) with the plaquette written out link by link.
 double action_by_loops(const torch::Tensor& theta, double beta) {

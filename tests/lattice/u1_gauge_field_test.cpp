@@ -8,15 +8,16 @@
 #include "core/error.hpp"
 #include "lattice/u1_gauge_field.hpp"
 
+#include "lattice_testing.hpp"
+
 using namespace latflow;
 
+using testing::eps;
+using testing::f64;
+using testing::max_abs;
+using testing::pi;
+
 namespace {
-
-const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-const double eps = std::numeric_limits<double>::epsilon();
-const double pi = M_PI;
-
-double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
 
 // A configuration with charge Q: constant field strength 2 pi Q / V on every plaquette. theta_1(t, x) =
 // 2 pi Q t / V gives it for t < T-1; on the last time slice theta_0(T-1, x) = -2 pi Q x / L closes the
