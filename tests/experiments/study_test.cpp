@@ -168,3 +168,22 @@ TEST_CASE("transfer study: zero-shot, fine-tune and scratch per larger lattice",
   }
   CHECK(lines(dir / "out" / "transfer.csv").size() == 3);
 }
+
+TEST_CASE("a scaling study of the Schwinger model runs through the same driver", "[experiments][study][gauge]") {
+  const fs::path dir = scratch_dir("schwinger");
+  write(dir / "gauge.toml",
+        "[model]\ncoupling_layers = 2\nhidden_channels = 4\nhidden_layers = 1\nbins = 4\n[train]\nbatch = 8\n"
+        "eval_batch = 32\n[eval]\nn = 32\nbatch = 32\nbins = 4\n");
+  const std::string study = write(dir / "study.toml",
+                                  "[study]\nkind = \"scaling\"\nfamilies = [\"gauge\"]\ncards = [\"gauge.toml\"]\n"
+                                  "presets = [\"bialas-L8\"]\ntarget = 0.999\nmax_steps = 2\neval_every = 1\n"
+                                  "output = \"" + (dir / "out").string() + "\"\n");
+  const auto r = run_latflow({"scaling", study});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  const auto rows = nlohmann::json::parse(std::ifstream(dir / "out" / "scaling.json"))["rows"];
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["L"] == 8);
+  CHECK(rows[0]["tau_int"].is_number());  // of the topological charge along the independence chain
+  CHECK(rows[0]["m2"].is_null());         // not a phi^4 point
+}
