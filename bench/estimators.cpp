@@ -50,6 +50,8 @@ class CountingAllocator final : public c10::Allocator {
  public:
   explicit CountingAllocator(c10::Allocator* base) : base_(base) { self_ = this; }
   c10::DataPtr allocate(std::size_t n) override {
+    // A zero-byte block has no address to be found by, and nothing to count.
+    if (n == 0) return {nullptr, nullptr, &release, c10::Device(c10::kCPU)};
     c10::DataPtr inner = base_->allocate(n);
     void* data = inner.get();
     {
@@ -81,6 +83,7 @@ class CountingAllocator final : public c10::Allocator {
     std::size_t n;
   };
   static void release(void* data) {
+    if (data == nullptr) return;  // zero-byte blocks (see allocate); oneDNN frees them through raw_deallocate
     Block block;
     {
       std::lock_guard<std::mutex> lock(self_->mutex_);
