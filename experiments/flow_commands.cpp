@@ -257,22 +257,23 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
       return os.str();
     };
     const bool with_hmc = results.contains("hmc");
-    out << "  observables     " << std::left << std::setw(29) << "flow (reweighted)";
-    if (with_hmc) out << std::setw(29) << "HMC" << std::setw(8) << "pull";
-    if (!exact.empty()) out << std::setw(14) << "exact" << "pull";
-    out << "\n";
+    std::vector<std::vector<std::string>> rows = {{"", "flow (reweighted)"}};
+    if (with_hmc) rows[0].insert(rows[0].end(), {"HMC", "pull"});
+    if (!exact.empty()) rows[0].insert(rows[0].end(), {"exact", "pull"});
     for (const auto& key : compared) {
-      out << "    " << std::left << std::setw(28) << key << std::setw(29) << format_estimate(ev["observables"][key]);
+      std::vector<std::string> row = {key, format_estimate(ev["observables"][key])};
       if (with_hmc)
-        out << std::setw(29) << format_estimate(results["hmc"]["observables"][key]) << std::setw(8)
-            << pull_text(results["comparison"]["pull"][key]);
+        row.insert(row.end(), {format_estimate(results["hmc"]["observables"][key]),
+                               pull_text(results["comparison"]["pull"][key])});
       if (exact.contains(key)) {
         std::ostringstream value;
         value << std::setprecision(6) << exact[key].get<double>();
-        out << std::setw(14) << value.str() << pull_text(results["comparison"]["pull_exact"][key]);
+        row.insert(row.end(), {value.str(), pull_text(results["comparison"]["pull_exact"][key])});
       }
-      out << "\n";
+      rows.push_back(std::move(row));
     }
+    out << "  observables\n";
+    print_table(out, rows, "    ");
   }
   if (results.contains("zero_shot"))
     out << "  zero-shot ESS   " << std::setprecision(3) << results["zero_shot"]["ess"].get<double>() << " on "

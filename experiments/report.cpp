@@ -1,5 +1,6 @@
 #include "experiments/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <map>
@@ -11,6 +12,13 @@ namespace {
 int digits_for(double error) { return std::max(0, 1 - static_cast<int>(std::floor(std::log10(error)))); }
 
 /// The total error of an estimate: statistical and (when present) systematic in quadrature.
+/// UTF-8 characters in s: every byte that does not continue a multi-byte sequence.
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;
+  for (const unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 double total_error(const nlohmann::json& e) {
   const double stat = e.at("error").get<double>();
   const double sys = e.contains("systematic") ? e["systematic"].get<double>() : 0.0;
@@ -83,6 +91,23 @@ void print_solver_error(std::ostream& out, const nlohmann::json& se, const std::
       << "|d log w| mean " << std::setprecision(2) << se["log_w"]["mean_abs"].get<double>() << ", max "
       << se["log_w"]["max_abs"].get<double>() << "; largest systematic/statistical " << ratio.str() << " ("
       << se.value("worst", "") << ") " << (se.value("ok", false) ? "ok" : "TOO LARGE") << "\n";
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows)
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      if (k == width.size()) width.push_back(0);
+      width[k] = std::max(width[k], display_width(row[k]));
+    }
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      line += row[k];
+      if (k + 1 < row.size()) line += std::string(width[k] + 2 - display_width(row[k]), ' ');
+    }
+    out << line << "\n";
+  }
 }
 
 nlohmann::json pull(const nlohmann::json& a, const nlohmann::json& b) {

@@ -2,6 +2,7 @@
 // Human-readable summaries shared by the commands: "value ± error" and observable tables.
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,10 @@ void print_observables(std::ostream& out, const nlohmann::json& observables, con
 
 /// Prints the "solver_error" of an evaluation in one or two lines (nothing for a flow without a solver).
 void print_solver_error(std::ostream& out, const nlohmann::json& solver_error, const std::string& indent = "  ");
+
+/// Prints rows as left-aligned columns, each two characters wider than its widest cell. Widths count
+/// characters, not bytes, so that a "±" does not shift the columns after it.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows, const std::string& indent);
 
 /// Signs of disagreement between two {"value","error"} estimates, |a - b| / sqrt(ea^2 + eb^2) (systematic
 /// errors added in quadrature); null when either is undefined or both errors are 0.

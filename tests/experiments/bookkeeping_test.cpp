@@ -323,6 +323,12 @@ TEST_CASE("plot explains what it cannot draw, and sample names a Python that can
   if (command.find("pip install numpy") == std::string::npos) CHECK(std::system((command + " > /dev/null").c_str()) == 0);
 }
 
+TEST_CASE("tables align by characters so that multi-byte signs do not shift the columns after them", "[experiments][report]") {
+  std::ostringstream os;
+  latflow::print_table(os, {{"a", "1.0 ± 0.1", "x"}, {"bbb", "2", "y"}}, "  ");
+  CHECK(os.str() == "  a    1.0 ± 0.1  x\n  bbb  2          y\n");
+}
+
 TEST_CASE("undefined observables print as undefined and compare as null", "[experiments][report]") {
   using latflow::format_estimate;
   CHECK(format_estimate(nlohmann::json(nullptr)) == "undefined");
