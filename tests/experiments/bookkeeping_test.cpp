@@ -122,6 +122,18 @@ TEST_CASE("resume records its changes, refuses what would redefine the run, and 
                Catch::Contains("resume with changes: train.steps: 3 -> 5, train.lr: 0.005 -> 0.001"));
     CHECK(nlohmann::json::parse(slurp(fs::path(run) / "results.json"))["train"]["steps"] == 5);
   }
+  SECTION("eval and sample never overwrite a run: --force and --out are refused") {
+    for (const std::string command : {"eval", "sample"})
+      for (const std::string flag : {"--force", "--out"}) {
+        std::vector<std::string> args = {command, run, flag};
+        if (flag == "--out") args.push_back((dir / "elsewhere").string());
+        if (command == "sample") args.insert(args.end(), {"--n", "4"});
+        const auto r = cli(args);
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Catch::Contains(flag + " does not apply to `latflow " + command + "`"));
+      }
+    CHECK_FALSE(fs::exists(dir / "elsewhere"));
+  }
   SECTION("flags that do not apply to a resume, and changes that would make it another run") {
     for (const auto& flag : {"--force", "--out"}) {
       std::vector<std::string> args = {"train", run, "--resume", flag};
