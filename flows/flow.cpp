@@ -6,8 +6,7 @@ namespace latflow {
 
 FlowImpl::FlowImpl(PriorPtr prior, TransformPtr transform)
     : prior_(std::move(prior)),
-      transform_(register_module("transform", std::move(transform))),
-      dtype_probe_(register_buffer("dtype_probe", torch::empty({0}))) {}
+      transform_(register_module("transform", std::move(transform))) {}
 
 Density FlowImpl::sample(std::int64_t n, const Lattice& lattice) {
   const at::Tensor z = prior_->sample(n, lattice, tensor_options());
@@ -18,12 +17,6 @@ at::Tensor FlowImpl::log_prob(const at::Tensor& phi) {
   const Density z = transform_->reverse({phi, torch::zeros({phi.size(0)}, phi.options())});
   // z.logq = log|det df/dz| accumulated on the way back; q(phi) = q0(z) / |det df/dz|.
   return prior_->log_prob(z.phi) - z.logq;
-}
-
-std::int64_t FlowImpl::parameter_count() const {
-  std::int64_t n = 0;
-  for (const auto& p : parameters()) n += p.numel();
-  return n;
 }
 
 }  // namespace latflow
