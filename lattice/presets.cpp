@@ -26,6 +26,8 @@ const std::vector<Preset>& presets() {
       "Albergo, Kanwar, Shanahan 2019, arXiv 1904.12072 (via g-koutsou/phi4flow ensembles.json): xi ~ L/4";
   static const std::string bialas =
       "Bialas, Korcyl, Stebel 2024, arXiv 2308.13294: N_f = 2 Wilson fermions at criticality";
+  static const std::string ising =
+      "our choice near beta_c = 0.4406868, where Bialas, Korcyl, Stebel 2022, arXiv 2203.10989 run their HAN";
   static const std::vector<Preset> all = {
       {"gerdes-L6", "phi4", 6, phi4(-4.0, 6.975), gerdes},
       {"gerdes-L12", "phi4", 12, phi4(-4.0, 5.276), gerdes},
@@ -39,6 +41,11 @@ const std::vector<Preset>& presets() {
       {"bialas-L8", "schwinger", 8, {{"lattice.beta", 2.0}, {"lattice.kappa", 0.276}}, bialas},
       {"bialas-L12", "schwinger", 12, {{"lattice.beta", 2.0}, {"lattice.kappa", 0.276}}, bialas},
       {"bialas-L16", "schwinger", 16, {{"lattice.beta", 2.0}, {"lattice.kappa", 0.276}}, bialas},
+      {"ising-L16", "ising", 16, {{"lattice.beta", 0.44}, {"lattice.J", 1.0}}, ising},
+      {"ising-L32", "ising", 32, {{"lattice.beta", 0.44}, {"lattice.J", 1.0}}, ising},
+      {"ising-L64", "ising", 64, {{"lattice.beta", 0.44}, {"lattice.J", 1.0}}, ising},
+      {"ising-L128", "ising", 128, {{"lattice.beta", 0.44}, {"lattice.J", 1.0}}, ising},
+      {"ising-L4", "ising", 4, {{"lattice.beta", 0.44}, {"lattice.J", 1.0}}, ising + " (L = 4 can be enumerated)"},
   };
   return all;
 }

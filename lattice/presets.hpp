@@ -17,6 +17,11 @@
 // - bialas-L{8,12,16}: beta = 2, kappa = 0.276, the critical point at which Białas, Korcyl & Stebel,
 //   Comput. Phys. Commun. 2024 [arXiv 2308.13294] compare the REINFORCE and reparameterisation estimators
 //   (their notebooks and timing scripts; L = 8 for training, 8..16 for the timings).
+// The Ising model (lattice/ising_action.hpp):
+// - ising-L{16,32,64,128}: beta = 0.44, J = 1, just below beta_c = ln(1 + sqrt 2)/2 = 0.4406868. Białas,
+//   Korcyl & Stebel, Comput. Phys. Commun. 281 (2022) 108502 [arXiv 2203.10989] run their hierarchical
+//   autoregressive networks close to beta_c; the value 0.44 is our choice, not a number read from them.
+// - ising-L4: the same point on a lattice small enough to enumerate (2^16 configurations), for tests.
 #include <cstdint>
 #include <string>
 #include <utility>

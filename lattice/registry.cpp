@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "lattice/free_field_prior.hpp"
 #include "lattice/haar_prior.hpp"
+#include "lattice/ising_action.hpp"
 #include "lattice/normal_prior.hpp"
 #include "lattice/phi4_action.hpp"
 #include "lattice/schwinger_action.hpp"
@@ -44,6 +45,11 @@ const Registry<ActionPtr, const Config&>& theory_registry() {
                  const auto bc = c.get<std::string>("lattice.fermion_bc") == "periodic" ? u1::FermionBoundary::periodic
                                                                                         : u1::FermionBoundary::antiperiodic;
                  return std::make_shared<SchwingerAction>(c.get<double>("lattice.beta"), c.get<double>("lattice.kappa"), bc);
+               })
+          .add("ising", "2D Ising model, S = beta H, H = -J sum s_i s_j (exact Kaufman results on the torus)",
+               [](const Config& c) -> ActionPtr {
+                 return std::make_shared<IsingAction>(
+                     IsingAction::from_beta(c.get<double>("lattice.beta"), c.get<double>("lattice.J")));
                });
   return registry;
 }

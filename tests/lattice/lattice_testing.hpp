@@ -16,6 +16,15 @@ inline const double pi = M_PI;
 
 inline double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
 
+/// Every Ising configuration of a T x L torus (T L <= 20) as +-1 in float64, [2^(T L), T, L]: configuration
+/// i has s = +1 where bit t L + x of i is set.
+inline torch::Tensor all_spin_configurations(std::int64_t T, std::int64_t L) {
+  const auto i = torch::arange(std::int64_t{1} << (T * L), torch::kLong).unsqueeze(1);
+  return (torch::bitwise_and(torch::bitwise_right_shift(i, torch::arange(T * L, torch::kLong)), 1) * 2 - 1)
+      .to(torch::kFloat64)
+      .view({-1, T, L});
+}
+
 /// The configurations of a T x L Ising torus (T L <= 20) with the same bond sum b = sum_x s(x) [s(x + 0) +
 /// s(x + 1)] = -H/J: how many there are, and the sum of M^2 (M = sum_x s(x)) over them. Counted by loops over
 /// sites, independently of the library.

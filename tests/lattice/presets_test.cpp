@@ -50,6 +50,18 @@ TEST_CASE("Schwinger presets are the critical point of Bialas et al.", "[lattice
   }
 }
 
+TEST_CASE("Ising presets are beta = 0.44 near beta_c, J = 1", "[lattice][presets][ising]") {
+  for (auto [name, L] : {std::pair<const char*, std::int64_t>{"ising-L4", 4}, {"ising-L16", 16}, {"ising-L32", 32},
+                         {"ising-L64", 64}, {"ising-L128", 128}}) {
+    const Preset& p = preset(name);
+    CHECK(p.theory == "ising");
+    CHECK(p.L == L);
+    CHECK(p.coupling("lattice.beta") == 0.44);
+    CHECK(p.coupling("lattice.J") == 1.0);
+    CHECK(std::abs(p.coupling("lattice.beta") - std::log(1 + std::sqrt(2.0)) / 2) < 1e-3);
+  }
+}
+
 TEST_CASE("preset names are unique, and an unknown one names the known ones", "[lattice][presets]") {
   std::set<std::string> names;
   for (const auto& p : presets()) CHECK(names.insert(p.name).second);
