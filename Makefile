@@ -39,9 +39,10 @@ test: build
 test-slow: build
 	@cd $(BUILD) && ctest -L slow --output-on-failure
 
+# -O1 -g1 (line tables only): sanitizer reports keep file:line with far less debug information to build.
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-sanitize \
-	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATFLOW_SANITIZE=ON" test
+	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO='-O1 -g1' -DLATFLOW_SANITIZE=ON" test
 
 bench: build
 	@cmake --build $(BUILD) --target bench -j $(JOBS)

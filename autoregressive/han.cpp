@@ -125,7 +125,10 @@ Density HanImpl::sample(std::int64_t n, const Lattice& lattice) {
   return {flat.view({n, lattice.T, lattice.L}), logq};
 }
 
-void HanImpl::initialize_from(const HanImpl& smaller, bool freeze) {
+void HanImpl::initialize_from(const SamplerImpl& trained, bool freeze) {
+  const auto* han = dynamic_cast<const HanImpl*>(&trained);
+  if (!han) throw UserError("HAN: initialize_from needs a trained HAN, got a " + trained.base_name() + " model");
+  const HanImpl& smaller = *han;
   if (2 * smaller.options_.L() != options_.L())
     throw UserError("HAN: initialize_from needs a HAN at L / 2 = " + std::to_string(options_.L() / 2) + "; got L = " +
                     std::to_string(smaller.options_.L()));

@@ -36,8 +36,8 @@
 // u^2 + 2u + (2l-1)(u + 1), u = 6l - 1, for a level with l: growing like 72 L^2, against VAN's 2 L^4.
 // L = 16: 15,487 (VAN 131,840); L = 32: 67,540 (VAN 2,100,224); L = 64: 282,185 (VAN 33,566,720).
 //
-// Transfer (the pre-training of Białas, Czarnota, Korcyl & Stebel, "Simulating first-order phase transition
-// with hierarchical autoregressive networks", Phys. Rev. E 107 (2023) 054127, arXiv 2212.04955): level k of
+// Transfer (the pre-training of Białas, Korcyl, Stebel et al., "Simulating first-order phase transition
+// with hierarchical autoregressive networks", arXiv 2212.04955, for the Q = 12 Potts model): level k of
 // a HAN at L has the same cross and border as level k + 1 of one at 2L, so its weights carry over
 // (initialize_from); the boundary and level 0 of the larger HAN are new.
 #include <cstdint>
@@ -72,15 +72,17 @@ class HanImpl : public SamplerImpl {
   at::Tensor log_prob(const at::Tensor& s) override;
   std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override { return lattice.shape(); }
   std::string base_name() const override { return "autoregressive"; }
+  std::string sample_space() const override { return "spin"; }
   /// UserError unless the lattice is the L x L one the HAN was built for.
   void check_lattice(const Lattice& lattice) const override;
   bool reparameterizable() const override { return false; }
+  bool lattice_specific() const override { return true; }
 
   /// Copies the parameters of every level k of `smaller`, a HAN at L / 2 with the same depth and width, into
   /// level k + 1 of this one: levels 1 .. n-1, all but the boundary and level 0, which keep theirs. With
   /// `freeze` the copied parameters stop requiring gradients (an optimiser built afterwards from the
-  /// parameters that require them trains only the new nets). UserError for another size, depth or width.
-  void initialize_from(const HanImpl& smaller, bool freeze);
+  /// parameters that require them trains only the new nets). UserError for another model, size, depth or width.
+  void initialize_from(const SamplerImpl& smaller, bool freeze) override;
 
   /// n = log2 L: the number of levels.
   std::int64_t levels() const { return static_cast<std::int64_t>(levels_.size()); }

@@ -93,4 +93,9 @@ Density SymmetrizedImpl::sample(std::int64_t n, const Lattice& lattice) {
   return {y, log_prob(y)};
 }
 
+void SymmetrizedImpl::initialize_from(const SamplerImpl& trained, bool freeze) {
+  const auto* sym = dynamic_cast<const SymmetrizedImpl*>(&trained);
+  base_->initialize_from(sym ? *sym->base_ : trained, freeze);
+}
+
 }  // namespace latflow

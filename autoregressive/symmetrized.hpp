@@ -61,6 +61,10 @@ class SymmetrizedImpl : public SamplerImpl {
   at::Tensor log_prob(const at::Tensor& x) override;
   std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override { return base_->sample_shape(lattice); }
   std::string base_name() const override { return base_->base_name(); }
+  std::string sample_space() const override { return base_->sample_space(); }
+  bool lattice_specific() const override { return base_->lattice_specific(); }
+  /// Transfers into the base from `trained`'s base (or from `trained` itself if it is not symmetrised).
+  void initialize_from(const SamplerImpl& trained, bool freeze) override;
   /// The base's conditions, one value per site (sample shape [T, L]), T = L for d4, and translation_step
   /// dividing T and L.
   void check_lattice(const Lattice& lattice) const override;

@@ -25,6 +25,13 @@ void VanImpl::check_lattice(const Lattice& lattice) const {
                   " sites, so it runs only on the lattice it was built for (HAN transfers between sizes)");
 }
 
+void VanImpl::initialize_from(const SamplerImpl& trained, bool freeze) {
+  (void)freeze;
+  throw UserError("VAN: built for the " + options_.lattice().str() + " lattice; a trained " + trained.base_name() +
+                  " model on another lattice cannot initialise it, since a VAN's weights connect the pairs of sites "
+                  "of its own lattice (HAN transfers between sizes)");
+}
+
 Density VanImpl::sample(std::int64_t n, const Lattice& lattice) {
   check_lattice(lattice);
   const SpinSample d = net_->sample(n);

@@ -44,9 +44,13 @@ class VanImpl : public SamplerImpl {
   at::Tensor log_prob(const at::Tensor& s) override;
   std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override { return lattice.shape(); }
   std::string base_name() const override { return "autoregressive"; }
+  std::string sample_space() const override { return "spin"; }
   /// UserError for any lattice but the one the VAN was built for.
   void check_lattice(const Lattice& lattice) const override;
   bool reparameterizable() const override { return false; }
+  bool lattice_specific() const override { return true; }
+  /// UserError: a VAN's weights belong to the pairs of sites of its lattice, and no part of them carries over.
+  void initialize_from(const SamplerImpl& trained, bool freeze) override;
 
   const VanOptions& options() const { return options_; }
   MadeImpl& net() { return *net_; }

@@ -41,7 +41,7 @@ struct Entry {
 Entry time_steps(const std::vector<std::string>& sets, const c10::Device& device, int reps) {
   const RunCard card = parse_runcard("", "", sets);
   const Config& c = card.config;
-  FlowPtr flow = flow_registry().create(c.get<std::string>("model.type"), c);
+  SamplerPtr flow = model_registry().create(c.get<std::string>("model.type"), c);
   flow->to(device, torch::kFloat32);
   const ActionPtr action = theory_registry().create(c.get<std::string>("lattice.theory"), c);
   const auto estimator = estimator_registry().create("reparam");
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
                 device.str().c_str(), at::get_num_threads(), std::thread::hardware_concurrency());
 
     std::printf("%-14s %4s %10s %10s %9s\n", "family", "L", "ms/step", "peak MiB", "params");
-    for (const auto& type : flow_registry().names())
+    for (const auto& type : model_registry().names())
       for (const std::int64_t L : sizes) {
         if (type == "gauge_coupling") continue;  // link angles: bench_estimators times it on the Schwinger model
         const std::vector<std::string> sets = {"model.type=" + type, "lattice.L=" + std::to_string(L),

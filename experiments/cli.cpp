@@ -110,7 +110,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   check->add_option("card", card, "run card (TOML)")->required();
   add_sets(*check, g);
 
-  auto* hmc = app.add_subcommand("hmc", "run the HMC reference sampler and report observables with errors");
+  auto* hmc = app.add_subcommand("mcmc", "run the theory's reference Markov chains (HMC; Wolff and Metropolis for "
+                                         "Ising spins) and report observables, tau_int and cost with errors");
+  hmc->alias("hmc");
   hmc->add_option("card", card, "run card (TOML)")->required();
   add_sets(*hmc, g);
   hmc->add_flag("--json", json, "print one JSON object (also written to results.json)");
@@ -186,7 +188,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*list) return cmd_list(out);
     if (*show) return cmd_config_show(card, g, out);
     if (*check) return cmd_config_check(card, g, out);
-    if (*hmc) return cmd_hmc(card, g, json, out, err);
+    if (*hmc) return cmd_mcmc(card, g, json, out, err);
     if (*train) return cmd_train(card, g, resume, init_from, out, err);
     if (*eval) return cmd_eval(run_dir, g, n, json, out, err);
     if (*sample) return cmd_sample(run_dir, g, n, file, out, err);

@@ -22,7 +22,7 @@ struct GlobalOptions {
 int cmd_list(std::ostream& out);
 int cmd_config_show(const std::string& card, const GlobalOptions& g, std::ostream& out);
 int cmd_config_check(const std::string& card, const GlobalOptions& g, std::ostream& out);
-int cmd_hmc(const std::string& card, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err);
+int cmd_mcmc(const std::string& card, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err);
 int cmd_train(const std::string& card, const GlobalOptions& g, bool resume, const std::string& init_from,
               std::ostream& out, std::ostream& err);
 int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bool json, std::ostream& out,

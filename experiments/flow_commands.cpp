@@ -13,7 +13,7 @@
 #include "core/version.hpp"
 #include "experiments/commands.hpp"
 #include "experiments/run_steps.hpp"
-#include "experiments/hmc_reference.hpp"
+#include "experiments/reference_chains.hpp"
 #include "experiments/memory_estimate.hpp"
 #include "experiments/plotting.hpp"
 #include "experiments/progress.hpp"
@@ -117,9 +117,9 @@ int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bo
   Session s(card_of_run(run_dir, g.overrides()));
   const EvaluationOptions eo = evaluation_options(s.card.config, n);
   check_memory(s, {Work::eval}, eo.n);
-  FlowPtr flow = load_trained(s, dir.checkpoint());
+  SamplerPtr flow = load_trained(s, dir.checkpoint());
   nlohmann::json result = describe_run(s);
-  result.update(evaluate_flow(*flow, *s.action, s.lattice, eo));
+  result.update(evaluate_model(*flow, *s.action, s.lattice, eo));
   const std::string name = "eval-" + s.lattice.str() + ".json";
   dir.write_json(name, result);
   if (json) {
@@ -133,6 +133,7 @@ int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bo
       out << "  " << std::left << std::setw(26) << ("tau_int(" + name + "), MH") << format_estimate(t) << "\n";
     out << "  log Z                     " << format_estimate(result["log_z"]) << "\n"
         << "  KL(q||p)                  " << format_estimate(result["kl"]) << "\n";
+    print_free_energy(out, result["free_energy"]);
     print_observables(out, result["observables"], "  ", result.value("exact", nlohmann::json::object()));
     print_solver_error(out, result["solver_error"]);
     out << "results: " << run_dir << "/" << name << "\n";
@@ -147,7 +148,7 @@ int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, 
   RunDirectory dir(run_dir, RunDirectory::Mode::Read);
   Session s(card_of_run(run_dir, g.overrides()));
   check_memory(s, {Work::sample}, n);
-  FlowPtr flow = load_trained(s, dir.checkpoint());
+  SamplerPtr flow = load_trained(s, dir.checkpoint());
   use_evaluation_solver(*flow, evaluation_options(s.card.config, n));
   const std::string path = file.empty() ? dir.file("samples.npy") : file;
   const std::int64_t batch = s.card.config.get<std::int64_t>("eval.batch");
@@ -203,8 +204,8 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
   if (t.diverged) throw diverged_error(dir, t);
 
   out << "[2/4] evaluating on " << s.lattice.str() << "\n" << std::flush;
-  FlowPtr flow = load_trained(s, dir.checkpoint());
-  results["eval"] = evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(c, -1));
+  SamplerPtr flow = load_trained(s, dir.checkpoint());
+  results["eval"] = evaluate_model(*flow, *s.action, s.lattice, evaluation_options(c, -1));
   dir.write_json("results.json", results);
   // A strict failure is reported once the whole run is written.
   std::string strict_failure;
@@ -222,19 +223,24 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     if (exact.contains(key))
       comparison["pull_exact"][key] =
           pull(results["eval"]["observables"][key], nlohmann::json{{"value", exact[key]}, {"error", 0.0}});
+  std::string reference;  // the chain the observables are compared with: HMC, or Wolff for Ising spins
   if (c.get<bool>("eval.hmc")) {
-    out << "[3/4] HMC reference on " << s.lattice.str() << "\n" << std::flush;
-    results["hmc"] = run_hmc_reference(s, err, Progress::is_terminal(2));
+    out << "[3/4] reference Markov chains on " << s.lattice.str() << "\n" << std::flush;
+    for (auto& chain : run_reference_chains(s, err, Progress::is_terminal(2))) {
+      if (reference.empty()) reference = chain.name;
+      results[chain.name] = std::move(chain.results);
+    }
+    comparison["reference"] = reference;
     for (const auto& key : compared)
-      comparison["pull"][key] = pull(results["eval"]["observables"][key], results["hmc"]["observables"][key]);
+      comparison["pull"][key] = pull(results["eval"]["observables"][key], results[reference]["observables"][key]);
   }
   if (!comparison.empty()) results["comparison"] = comparison;
   dir.write_json("results.json", results);
 
   if (big) {
     out << "[4/4] zero-shot evaluation on " << L2 << "x" << L2 << " (same weights, no training)\n" << std::flush;
-    FlowPtr moved = load_trained(*big, dir.checkpoint());
-    results["zero_shot"] = evaluate_flow(*moved, *big->action, big->lattice, evaluation_options(c, -1));
+    SamplerPtr moved = load_trained(*big, dir.checkpoint());
+    results["zero_shot"] = evaluate_model(*moved, *big->action, big->lattice, evaluation_options(c, -1));
     results["zero_shot"]["lattice"] = {{"T", big->lattice.T}, {"L", big->lattice.L}};
     dir.write_json("results.json", results);
     judge_solver_error(results["zero_shot"], false, "zero-shot evaluation on " + big->lattice.str(), err, &dir);
@@ -256,14 +262,14 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
       else os << "-";
       return os.str();
     };
-    const bool with_hmc = results.contains("hmc");
-    std::vector<std::vector<std::string>> rows = {{"", "flow (reweighted)"}};
-    if (with_hmc) rows[0].insert(rows[0].end(), {"HMC", "pull"});
+    const bool with_hmc = !reference.empty();
+    std::vector<std::vector<std::string>> rows = {{"", "model (reweighted)"}};
+    if (with_hmc) rows[0].insert(rows[0].end(), {reference == "hmc" ? "HMC" : reference, "pull"});
     if (!exact.empty()) rows[0].insert(rows[0].end(), {"exact", "pull"});
     for (const auto& key : compared) {
       std::vector<std::string> row = {key, format_estimate(ev["observables"][key])};
       if (with_hmc)
-        row.insert(row.end(), {format_estimate(results["hmc"]["observables"][key]),
+        row.insert(row.end(), {format_estimate(results[reference]["observables"][key]),
                                pull_text(results["comparison"]["pull"][key])});
       if (exact.contains(key)) {
         std::ostringstream value;
@@ -274,6 +280,14 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     }
     out << "  observables\n";
     print_table(out, rows, "    ");
+  }
+  print_free_energy(out, ev["free_energy"], "  ");
+  for (const auto& [name, t] : ev["tau_int"].items()) {
+    out << "  tau_int(" << name << ")  " << format_estimate(t) << " (independence Metropolis)";
+    for (const char* chain : {"hmc", "wolff", "metropolis"})
+      if (results.contains(chain) && results[chain]["tau_int"].contains(name))
+        out << ", " << format_estimate(results[chain]["tau_int"][name]) << " (" << chain << ")";
+    out << "\n";
   }
   if (results.contains("zero_shot"))
     out << "  zero-shot ESS   " << std::setprecision(3) << results["zero_shot"]["ess"].get<double>() << " on "

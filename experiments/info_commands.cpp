@@ -11,6 +11,8 @@
 #include "experiments/runcard.hpp"
 #include "flows/registry.hpp"
 #include "lattice/presets.hpp"
+#include "train/gradient_estimator.hpp"
+#include "train/registry.hpp"
 #include "lattice/registry.hpp"
 #include "odes/registry.hpp"
 #include "operators/registry.hpp"
@@ -30,7 +32,7 @@ void print_registry(std::ostream& out, const std::string& title, const std::stri
 int cmd_list(std::ostream& out) {
   print_registry(out, "Theories", "lattice.theory", theory_registry());
   print_registry(out, "Base distributions", "model.prior", prior_registry());
-  print_registry(out, "Model types", "model.type", flow_registry());
+  print_registry(out, "Model types", "model.type", model_registry());
   print_registry(out, "Neural operators", "model.operator", operator_registry());
   print_registry(out, "ODE steppers", "solver.method", odes::stepper_registry());
   print_registry(out, "Gradient methods", "solver.gradient", odes::gradient_method_registry());
@@ -54,7 +56,8 @@ int cmd_config_show(const std::string& card_path, const GlobalOptions& g, std::o
 
 int cmd_config_check(const std::string& card_path, const GlobalOptions& g, std::ostream& out) {
   const Session s(load_card_argument(card_path, g.overrides()));
-  const FlowPtr flow = s.build_flow();
+  const SamplerPtr flow = s.build_model();
+  check_estimator_fits(*estimator_registry().create(s.card.config.get<std::string>("train.estimator")), *flow);
   check_memory(s, {Work::train, Work::eval, Work::hmc});
   const MemoryLimit limit = memory_limit(s);
   const auto gib = [](double b) {
@@ -65,7 +68,7 @@ int cmd_config_check(const std::string& card_path, const GlobalOptions& g, std::
   out << "ok: " << card_path << ": " << s.card.config.get<std::string>("model.type") << " on " << s.lattice.str()
       << " " << s.action->couplings().dump() << ", " << flow->parameter_count() << " parameters\n";
   for (const auto& [work, name] : {std::pair<Work, const char*>{Work::train, "training"}, {Work::eval, "evaluation"},
-                                   {Work::hmc, "HMC"}}) {
+                                   {Work::hmc, "reference chains"}}) {
     const MemoryEstimate e = estimate_memory(s, work);
     out << "  estimated peak memory of " << std::left << std::setw(12) << name << gib(e.host_bytes) << " host";
     if (s.device.is_cuda()) out << ", " << gib(e.device_bytes) << " on " << s.device.str();

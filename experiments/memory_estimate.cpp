@@ -50,6 +50,14 @@ std::pair<double, std::string> training_floats(const Config& c) {
     return {(static_cast<double>(c.get<std::int64_t>("model.coarse_layers")) +
              4.0 * static_cast<double>(c.get<std::int64_t>("model.rounds"))) * (conditioner_floats(c) + 4),
             "the refinement levels' activations"};
+  if (type == "van" || type == "han") {
+    // Hidden units are made_width x the spins of each net, so the activations per site are about
+    // made_depth x made_width; a symmetrised log q evaluates every image.
+    const std::string sym = c.get<std::string>("model.symmetries");
+    const double images = sym == "none" ? 1 : sym == "z2" ? 2 : sym == "d4" ? 8 : 16;
+    return {images * static_cast<double>(c.get<std::int64_t>("model.made_depth") * c.get<std::int64_t>("model.made_width") + 3),
+            "the autoregressive networks' activations"};
+  }
   return {64, "the model's activations"};
 }
 
@@ -100,6 +108,16 @@ MemoryEstimate estimate_memory(const Session& s, Work work, std::int64_t samples
       break;
     }
     case Work::hmc: {
+      if (c.has("reference.chains")) {  // the spin chains of the Ising model
+        const double kept = static_cast<double>(c.get<std::int64_t>("reference.chains") *
+                                                (c.get<std::int64_t>("reference.sweeps") /
+                                                 c.get<std::int64_t>("reference.measure_every")));
+        e.host_bytes = kept * V * 8 * 2;
+        e.device_bytes = e.host_bytes;
+        e.what = "reference chains (" + std::to_string(static_cast<long long>(kept)) + " configurations on " +
+                 s.lattice.str() + " kept for the analysis)";
+        break;
+      }
       const double chains = static_cast<double>(c.get<std::int64_t>("hmc.chains"));
       const double kept = static_cast<double>(c.get<std::int64_t>("hmc.trajectories") /
                                               c.get<std::int64_t>("hmc.measure_every"));

@@ -93,6 +93,18 @@ void print_solver_error(std::ostream& out, const nlohmann::json& se, const std::
       << se.value("worst", "") << ") " << (se.value("ok", false) ? "ok" : "TOO LARGE") << "\n";
 }
 
+void print_free_energy(std::ostream& out, const nlohmann::json& f, const std::string& indent) {
+  if (!f.is_object() || !f.contains("variational")) return;
+  out << indent << std::left << std::setw(26) << "free energy per site" << format_estimate(f["importance"])
+      << " (importance sampling), " << format_estimate(f["variational"]) << " (variational bound)\n";
+  if (!f.contains("exact")) return;
+  std::ostringstream line;
+  line << std::setprecision(10) << f["exact"].get<double>() << std::setprecision(2)
+       << ": importance pull " << f["importance_pull"].get<double>() << ", variational - exact "
+       << std::scientific << f["variational_minus_exact_relative"].get<double>() << " relative";
+  out << indent << std::setw(26) << "  exact" << line.str() << "\n";
+}
+
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
   std::vector<std::size_t> width;
   for (const auto& row : rows)

@@ -22,6 +22,10 @@ void print_observables(std::ostream& out, const nlohmann::json& observables, con
 /// Prints the "solver_error" of an evaluation in one or two lines (nothing for a flow without a solver).
 void print_solver_error(std::ostream& out, const nlohmann::json& solver_error, const std::string& indent = "  ");
 
+/// Prints the "free_energy" of an evaluation (f = -ln Z / (beta V) per site): the variational bound, the
+/// importance-sampling estimate and, where known, the exact value with the distance of each from it.
+void print_free_energy(std::ostream& out, const nlohmann::json& free_energy, const std::string& indent = "  ");
+
 /// Prints rows as left-aligned columns, each two characters wider than its widest cell. Widths count
 /// characters, not bytes, so that a "±" does not shift the columns after it.
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows, const std::string& indent);

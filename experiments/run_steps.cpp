@@ -12,6 +12,7 @@
 #include "experiments/progress.hpp"
 #include "experiments/report.hpp"
 #include "core/error.hpp"
+#include "flows/registry.hpp"
 #include "train/checkpoint.hpp"
 #include "train/registry.hpp"
 #include "train/trainer.hpp"
@@ -71,7 +72,7 @@ std::string resume_directory(const std::string& card_or_dir, const std::vector<s
 
 std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& now) {
   const auto changeable = [](const std::string& key) {
-    for (const char* prefix : {"train.", "eval.", "hmc.", "solver."})
+    for (const char* prefix : {"train.", "eval.", "hmc.", "reference.", "solver."})
       if (key.rfind(prefix, 0) == 0) return true;
     return key == "run.threads" || key == "run.device";
   };
@@ -87,7 +88,7 @@ std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& 
     const std::string new_value = in_b ? to_toml_literal(ib->second) : "(unset)";
     if (!changeable(spec.key))
       throw UserError("cannot change '" + spec.key + "' when resuming (the run has " + old_value + ", asked for " +
-                      new_value + "); only train.*, eval.*, hmc.*, solver.*, run.threads and run.device may change. "
+                      new_value + "); only train.*, eval.*, hmc.*, reference.*, solver.*, run.threads and run.device may change. "
                       "Start a new run instead, e.g. latflow train CARD --init-from " + recorded.source);
     changes.push_back(spec.key + ": " + old_value + " -> " + new_value);
   }
@@ -110,7 +111,7 @@ std::vector<std::string> model_differences(const Config& here, const Config& tra
 }
 }  // namespace
 
-FlowPtr load_trained(const Session& s, const std::string& checkpoint) {
+SamplerPtr load_trained(const Session& s, const std::string& checkpoint) {
   const CheckpointMeta meta = read_checkpoint_meta(checkpoint);
   RunCard trained;
   try {
@@ -125,10 +126,21 @@ FlowPtr load_trained(const Session& s, const std::string& checkpoint) {
     throw UserError("the model of this card is not the one in '" + checkpoint + "': " + list +
                     ". A trained model keeps its architecture (only the lattice, solver, dtype and device may differ)");
   }
-  FlowPtr flow = s.build_flow();
-  load_checkpoint(checkpoint, *flow, nullptr, false, s.device);
-  flow->to(s.device, s.dtype);
-  return flow;
+  SamplerPtr model = s.build_model();
+  const Lattice trained_lattice = lattice_of(trained.config);
+  if (model->lattice_specific() && !(trained_lattice == s.lattice)) {
+    // Weights tied to the lattice (HAN): the trained model is rebuilt on its own lattice and seeds the
+    // matching parts of this one (docs/experiments.md, transfer).
+    SamplerPtr small = model_registry().create(trained.config.get<std::string>("model.type"), trained.config);
+    small->check_lattice(trained_lattice);
+    load_checkpoint(checkpoint, *small, nullptr, false, s.device);
+    small->to(s.device, s.dtype);
+    model->initialize_from(*small, s.card.config.get<bool>("train.freeze_transferred"));
+    return model;
+  }
+  load_checkpoint(checkpoint, *model, nullptr, false, s.device);
+  model->to(s.device, s.dtype);
+  return model;
 }
 
 EvaluationOptions evaluation_options(const Config& c, long long n) {
@@ -180,7 +192,7 @@ std::string status_line(const nlohmann::json& rec) {
 /// Trains the session's model in `dir` (resuming if asked), streaming metrics and progress.
 Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err, const std::string& init_from) {
   const bool from_init = !resume && !init_from.empty();
-  FlowPtr flow = from_init ? load_trained(s, init_from) : s.build_flow();
+  SamplerPtr flow = from_init ? load_trained(s, init_from) : s.build_model();
   if (from_init) dir.log("initialised from " + init_from);
   const bool terminal = Progress::is_terminal(2);
   TrainOptions opts = TrainOptions::from_config(s.card.config);

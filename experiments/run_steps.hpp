@@ -49,10 +49,12 @@ std::string resume_directory(const std::string& card_or_dir, const std::vector<s
 /// the key and what to do instead.
 std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& now);
 
-/// A trained flow: the session's card (e.g. another lattice) with the weights of `checkpoint`, on the
+/// A trained model: the session's card (e.g. another lattice) with the weights of `checkpoint`, on the
 /// session's device and dtype. The card's model must be the checkpoint's (every model.* key but
-/// model.dtype equal); a difference is a UserError naming the keys.
-FlowPtr load_trained(const Session& s, const std::string& checkpoint);
+/// model.dtype equal); a difference is a UserError naming the keys. A model whose weights are tied to the
+/// lattice (SamplerImpl::lattice_specific), trained on another lattice, initialises the session's model
+/// by SamplerImpl::initialize_from, freezing what it copies if train.freeze_transferred.
+SamplerPtr load_trained(const Session& s, const std::string& checkpoint);
 
 /// The card's [eval] settings; n > 0 overrides eval.n.
 EvaluationOptions evaluation_options(const Config& card, long long n);

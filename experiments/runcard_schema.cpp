@@ -87,9 +87,10 @@ std::vector<KeySpec> build_schema() {
                 "lattice.theory=schwinger"),
 
       // ---- the model
-      str("model.type", "operator_cnf", "flow family", names_of(&flow_registry)),
+      str("model.type", "operator_cnf", "flow family", names_of(&model_registry)),
       str("model.dtype", "float32", "floating-point precision of the model", fixed({"float32", "float64"})),
-      str("model.prior", "free", "base distribution", names_of(&prior_registry)),
+      only_with(str("model.prior", "free", "base distribution of a flow", names_of(&prior_registry)),
+                "model.type=operator_cnf|coupling|hierarchical|gauge_coupling"),
       only_with(num("model.prior_m2", 1.0, "mass^2 m0^2 of the free-theory base distribution", 0.0, kInf, true),
                 "model.prior=free"),
       only_with(str("model.operator", "spectral", "neural operator of the CNF", names_of(&operator_registry)),
@@ -133,6 +134,14 @@ std::vector<KeySpec> build_schema() {
       only_with(flag("model.z2", false, "make the couplings odd in phi (Z2-equivariant flow)"),
                 "model.type=coupling|hierarchical"),
 
+      only_with(integer("model.made_depth", 2, "hidden layers of each masked autoregressive network (MADE)", 1, 64),
+                "model.type=van|han"),
+      only_with(integer("model.made_width", 1, "hidden units per MADE layer, as a multiple of the spins it samples", 1, 64),
+                "model.type=van|han"),
+      only_with(str("model.symmetries", "z2", "log q averaged over the images under these symmetries (exact, normalised)",
+                    fixed({"none", "z2", "d4", "z2+d4"})),
+                "model.type=van|han"),
+
       // ---- the ODE solver of the CNF
       str("solver.method", "rk4", "ODE stepper", names_of(&odes::stepper_registry)),
       integer("solver.steps", 20, "fixed steps on [0, 1] (initial guess for adaptive steppers)", 1, 1e6),
@@ -156,12 +165,17 @@ std::vector<KeySpec> build_schema() {
       str("train.target_metric", "ess", "metric of the periodic evaluation that train.target applies to",
           fixed({"ess", "acceptance"})),
       num("train.target", 0.0, "stop once the periodic evaluation reaches this value; 0 means never", 0.0, 1.0),
+      flag("train.freeze_transferred", true,
+           "with --init-from a model tied to a smaller lattice (han): train only the parts it could not copy"),
+      num("train.anneal", 0.0, "annealing rate r: step k trains against exp(-(1 - r^(k+1)) S), as VAN; 0 means none",
+          0.0, 0.999999),
 
       // ---- evaluation
       integer("eval.n", 4096, "samples drawn to evaluate a model", 2, 1e9),
       integer("eval.batch", 1024, "samples per batch while evaluating", 1, 1e7),
       integer("eval.bins", 64, "jackknife bins of error estimates", 2, 1e6),
-      flag("eval.hmc", true, "compare the reweighted observables with an HMC reference run"),
+      flag("eval.hmc", true, "compare the reweighted observables with the theory's reference Markov chains (HMC; "
+                             "Wolff and Metropolis for Ising spins)"),
       str("eval.solver", "model", "ODE solver of the evaluation: the model's own, or adaptive dopri5 at eval.rtol/atol in float64",
           fixed({"model", "adaptive"})),
       num("eval.rtol", 1e-8, "relative tolerance of eval.solver = adaptive", 0.0, 1.0, true),
@@ -183,6 +197,15 @@ std::vector<KeySpec> build_schema() {
       str("hmc.integrator", "omelyan", "molecular-dynamics integrator", fixed({"leapfrog", "omelyan"})),
       integer("hmc.measure_every", 1, "trajectories between measurements", 1, 1e6),
 
+      // ---- reference chains of Ising spins (Wolff's cluster algorithm, checkerboard Metropolis)
+      only_with(integer("reference.chains", 8, "independent chains of each spin sampler", 1, 1e6), "lattice.theory=ising"),
+      only_with(integer("reference.thermalization", 500, "sweeps discarded", 0, 1e9), "lattice.theory=ising"),
+      only_with(integer("reference.sweeps", 4000, "measured sweeps per chain (a Wolff sweep flips about N spins)", 1, 1e9),
+                "lattice.theory=ising"),
+      only_with(integer("reference.measure_every", 1, "sweeps between measurements", 1, 1e6), "lattice.theory=ising"),
+      only_with(flag("reference.metropolis", true, "also run checkerboard Metropolis (critical slowing down)"),
+                "lattice.theory=ising"),
+
       // ---- where results go, and how the run is executed
       str("output.dir", "", "run directory; empty means runs/<card name>"),
       str("run.device", "cpu", "cpu, cuda or cuda:N (also --device)"),
@@ -203,6 +226,11 @@ const std::vector<std::pair<std::string, ConfigValue>>& theory_defaults(const st
       {"model.coupling_layers", std::int64_t{48}},   {"model.hidden_channels", std::int64_t{64}},
       {"model.dilated", true},                       {"train.estimator", std::string("reinforce")}};
   static const std::vector<std::pair<std::string, ConfigValue>> none;
+  // Ising spins: the hierarchical autoregressive network of Białas, Korcyl & Stebel (CPC 281 (2022) 108502),
+  // whose discrete samples train with REINFORCE.
+  static const std::vector<std::pair<std::string, ConfigValue>> spins = {
+      {"model.type", std::string("han")}, {"train.estimator", std::string("reinforce")}};
+  if (theory == "ising") return spins;
   return theory == "u1" || theory == "schwinger" ? gauge : none;
 }
 

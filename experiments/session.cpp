@@ -12,12 +12,6 @@
 
 namespace latflow {
 
-Lattice lattice_of(const Config& c) {
-  const std::int64_t L = c.get<std::int64_t>("lattice.L");
-  const std::int64_t T = c.get<std::int64_t>("lattice.T");
-  return {T == 0 ? L : T, L};
-}
-
 Session::Session(RunCard card_in) : card(std::move(card_in)) {
   const Config& c = card.config;
   device = parse_device(c.get<std::string>("run.device"));
@@ -29,22 +23,27 @@ Session::Session(RunCard card_in) : card(std::move(card_in)) {
   action = theory_registry().create(c.get<std::string>("lattice.theory"), c);
 }
 
-FlowPtr Session::build_flow() const {
-  FlowPtr flow = flow_registry().create(card.config.get<std::string>("model.type"), card.config);
+SamplerPtr Session::build_model() const {
+  const auto type = card.config.get<std::string>("model.type");
+  SamplerPtr model = model_registry().create(type, card.config);
   const auto shape_text = [](const std::vector<std::int64_t>& shape) {
     std::string s = "[";
     for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
   };
-  const auto samples = flow->prior().sample_shape(lattice), wanted = action->config_shape(lattice);
-  if (samples != wanted)
-    throw UserError("model.type \"" + card.config.get<std::string>("model.type") + "\" with model.prior \"" +
-                    flow->prior().name() + "\" samples configurations " + shape_text(samples) + ", but lattice.theory \"" +
-                    action->name() + "\" has configurations " + shape_text(wanted) +
-                    (wanted.size() == 3 ? "; for link angles use model.type = \"gauge_coupling\" (model.prior = \"haar\")"
-                                        : "; use a scalar-field model (operator_cnf, coupling, hierarchical)"));
-  flow->to(device, dtype);
-  return flow;
+  const auto samples = model->sample_shape(lattice), wanted = action->config_shape(lattice);
+  if (samples != wanted || model->sample_space() != action->sample_space()) {
+    const std::string space = action->sample_space();
+    const std::string hint = space == "angle"  ? "for link angles use model.type = \"gauge_coupling\" (model.prior = \"haar\")"
+                             : space == "spin" ? "for Ising spins use model.type = \"han\" or \"van\""
+                                               : "use a scalar-field model (operator_cnf, coupling, hierarchical)";
+    throw UserError("model.type \"" + type + "\" (" + model->base_name() + ") samples " + model->sample_space() +
+                    " configurations " + shape_text(samples) + ", but lattice.theory \"" + action->name() + "\" has " +
+                    space + " configurations " + shape_text(wanted) + "; " + hint);
+  }
+  model->check_lattice(lattice);
+  model->to(device, dtype);
+  return model;
 }
 
 std::string Session::run_directory() const {

@@ -6,9 +6,10 @@
 #include <c10/core/Device.h>
 
 #include "experiments/runcard.hpp"
-#include "flows/flow.hpp"
+#include "flows/sampler.hpp"
 #include "lattice/action.hpp"
 #include "lattice/geometry.hpp"
+#include "lattice/registry.hpp"  // lattice_of
 
 namespace latflow {
 
@@ -22,12 +23,9 @@ struct Session {
   /// Applies the card's threads, seed and device, and builds lattice and action.
   explicit Session(RunCard card);
   /// The card's model on the session's device and dtype, freshly initialised.
-  FlowPtr build_flow() const;
+  SamplerPtr build_model() const;
   /// The run directory the card names (output.dir, or runs/<card name>).
   std::string run_directory() const;
 };
-
-/// The lattice of a card (T = 0 means T = L).
-Lattice lattice_of(const Config& card);
 
 }  // namespace latflow

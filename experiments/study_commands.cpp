@@ -154,8 +154,8 @@ RunOutcome study_run(const std::string& card, std::vector<std::string> sets, con
   }
   if (t.diverged)  // the weights are the last good step's: evaluated and recorded as not reaching the target
     err << "warning: " << dir << ": " << diverged_error(rd, t).what() << "\n";
-  FlowPtr flow = load_trained(s, rd.checkpoint());
-  o.eval = evaluate_flow(*flow, *s.action, s.lattice, evaluation_options(s.card.config, -1));
+  SamplerPtr flow = load_trained(s, rd.checkpoint());
+  o.eval = evaluate_model(*flow, *s.action, s.lattice, evaluation_options(s.card.config, -1));
   judge_solver_error(o.eval, false, dir, err, &rd);
   nlohmann::json results = describe_run(s);
   results["train"] = o.train;
@@ -305,8 +305,8 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
         }
         // Zero-shot: the pretrained weights on the larger lattice, no training.
         Session big(load_runcard(card, run_sets(st, g, p, seed, "", 1, true)));
-        FlowPtr moved = load_trained(big, pretrained);
-        const nlohmann::json zero = evaluate_flow(*moved, *big.action, big.lattice, evaluation_options(big.card.config, -1));
+        SamplerPtr moved = load_trained(big, pretrained);
+        const nlohmann::json zero = evaluate_model(*moved, *big.action, big.lattice, evaluation_options(big.card.config, -1));
         out << tag << ": zero-shot ESS " << std::setprecision(3) << zero["ess"].get<double>() << "; fine-tuning\n"
             << std::flush;
         const std::string ft_rel = dir.run_dir(family + "-finetune-L" + std::to_string(L) + "-seed" + std::to_string(seed));

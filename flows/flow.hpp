@@ -26,6 +26,7 @@ class FlowImpl : public SamplerImpl {
   std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override {
     return prior_->sample_shape(lattice);
   }
+  std::string sample_space() const override { return prior_->sample_space(); }
   std::string base_name() const override { return prior_->name(); }
 
   const Prior& prior() const { return *prior_; }

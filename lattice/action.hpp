@@ -36,6 +36,9 @@ class Action {
 
   /// The name of a configuration in files and messages ("phi", "theta").
   virtual std::string field_name() const = 0;
+  /// What the entries of a configuration are: "real" numbers, link "angle"s in [-pi, pi), or "spin"s +-1.
+  /// A model samples this theory only if it samples the same space (Session checks it with the shape).
+  virtual std::string sample_space() const { return "real"; }
   /// The observables of an ensemble x [N, ...] (float64 on the CPU), plain (log_w empty) or reweighted with
   /// log w = -S - log q, with jackknife errors over n_bins bins: a JSON object whose scalar entries are
   /// {"value", "error"}, null where the ensemble cannot define them.
@@ -46,8 +49,11 @@ class Action {
   virtual std::vector<std::pair<std::string, at::Tensor>> chain_observables(const at::Tensor& x) const = 0;
   /// The keys of measure() that `latflow run` compares with the reference sampler.
   virtual std::vector<std::string> compared_observables() const = 0;
-  /// Exact values of observables on `lattice` where they are known in closed form (keys of measure()),
-  /// an empty object otherwise.
+  /// beta of the free energy per site f = -ln Z / (beta V) that evaluations report: the inverse temperature
+  /// of a statistical system (S = beta H), 1 for an action that carries none.
+  virtual double inverse_temperature() const { return 1.0; }
+  /// Exact values of observables on `lattice` where they are known in closed form (keys of measure(), and
+  /// "log_z" when ln Z is known), an empty object otherwise.
   virtual nlohmann::json exact(const Lattice& lattice) const {
     (void)lattice;
     return nlohmann::json::object();

@@ -17,6 +17,7 @@ namespace latflow {
 class HaarPrior : public Prior {
  public:
   std::string name() const override { return "haar"; }
+  std::string sample_space() const override { return "angle"; }
   std::vector<std::int64_t> sample_shape(const Lattice& lattice) const override;
   at::Tensor sample(std::int64_t n, const Lattice& lattice, const c10::TensorOptions& options) const override;
   at::Tensor log_prob(const at::Tensor& theta) const override;

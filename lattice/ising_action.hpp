@@ -52,6 +52,9 @@ class IsingAction : public Action {
   /// {"beta": .., "J": ..}
   nlohmann::json couplings() const override;
   std::string field_name() const override { return "s"; }
+  std::string sample_space() const override { return "spin"; }
+  /// beta: the free energy per site is f = -ln Z / (beta V).
+  double inverse_temperature() const override { return beta_; }
   /// energy, magnetization, abs_magnetization, susceptibility, binder (null where <m^2> = 0 on the full
   /// sample or a leave-one-bin-out sample), specific_heat.
   nlohmann::json measure(const at::Tensor& s, const std::vector<double>& log_w, int n_bins) const override;

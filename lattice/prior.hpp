@@ -22,6 +22,8 @@ class Prior {
   /// The shape of one configuration on `lattice` ([T, L] for a scalar field, [2, T, L] for link angles):
   /// a flow built on this prior samples the theory whose Action::config_shape is the same.
   virtual std::vector<std::int64_t> sample_shape(const Lattice& lattice) const = 0;
+  /// What the entries of a configuration are (Action::sample_space): "real" or "angle".
+  virtual std::string sample_space() const { return "real"; }
   /// n independent configurations [n, sample_shape...] with the given dtype and device.
   virtual at::Tensor sample(std::int64_t n, const Lattice& lattice,
                             const c10::TensorOptions& options) const = 0;

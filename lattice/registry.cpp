@@ -33,6 +33,12 @@ Phi4Action phi4_from_config(const Config& c) {
 
 }  // namespace
 
+Lattice lattice_of(const Config& c) {
+  const std::int64_t L = c.get<std::int64_t>("lattice.L");
+  const std::int64_t T = c.get<std::int64_t>("lattice.T");
+  return {T == 0 ? L : T, L};
+}
+
 const Registry<ActionPtr, const Config&>& theory_registry() {
   static const auto registry =
       Registry<ActionPtr, const Config&>("theory")

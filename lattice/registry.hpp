@@ -14,4 +14,7 @@ const Registry<ActionPtr, const Config&>& theory_registry();
 /// Base distributions by `model.prior`.
 const Registry<PriorPtr, const Config&>& prior_registry();
 
+/// The lattice of a card (lattice.T = 0 means T = L).
+Lattice lattice_of(const Config& card);
+
 }  // namespace latflow

@@ -47,6 +47,7 @@ class SchwingerAction : public Action {
   /// {"beta": .., "kappa": .., "fermion_bc": ..}
   nlohmann::json couplings() const override;
   std::string field_name() const override { return "theta"; }
+  std::string sample_space() const override { return "angle"; }
   /// The gauge observables and the chiral condensate and pion correlator (lattice/gauge_observables.hpp).
   nlohmann::json measure(const at::Tensor& theta, const std::vector<double>& log_w, int n_bins) const override;
   /// Q (first), plaquette.

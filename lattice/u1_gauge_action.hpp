@@ -40,6 +40,7 @@ class U1GaugeAction : public Action {
   /// {"beta": ..}
   nlohmann::json couplings() const override;
   std::string field_name() const override { return "theta"; }
+  std::string sample_space() const override { return "angle"; }
   /// lattice/gauge_observables.hpp: plaquette, 2x1 loop, Q, chi_t.
   nlohmann::json measure(const at::Tensor& theta, const std::vector<double>& log_w, int n_bins) const override;
   /// Q (first), plaquette.

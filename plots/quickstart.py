@@ -1,4 +1,5 @@
-"""Plot of a `latflow run` directory: training progress and the flow's observables against HMC.
+"""Plot of a `latflow run` directory: training progress and the model's observables against the reference
+Markov chain (HMC, or Wolff for Ising spins) and exact values.
 
 usage: python plots/quickstart.py RUN_DIR      (writes RUN_DIR/quickstart.png and .pdf)
 """
@@ -36,12 +37,14 @@ def main(run_dir):
     ax[1].set(xlabel="training step", ylabel="reverse-KL loss", title="loss")
     ax[1].legend(loc="upper right")
 
-    # The observables latflow run compared (the theory's own list), against HMC and the exact values.
+    # The observables latflow run compared (the theory's own list), against the reference chain and the
+    # exact values.
     comparison = results.get("comparison", {})
+    reference = comparison.get("reference", "hmc")
     keys = list(comparison.get("pull", comparison.get("pull_exact", {})).keys())
     ev = results.get("eval", {}).get("observables", {})
     exact = results.get("eval", {}).get("exact", {})
-    hmc = results.get("hmc", {}).get("observables", {})
+    hmc = results.get(reference, {}).get("observables", {})
     keys = [k for k in keys if isinstance(ev.get(k), dict)]
     if keys:
         for i, k in enumerate(keys):
@@ -49,12 +52,12 @@ def main(run_dir):
             scale = abs(ref["value"]) if ref and ref["value"] != 0 else (abs(exact.get(k, 1.0)) or 1.0)
             if ref:
                 ax[2].errorbar(i - 0.15, ref["value"] / scale, yerr=ref["error"] / scale, fmt="s", color="k",
-                               label="HMC" if i == 0 else None)
+                               label=("HMC" if reference == "hmc" else reference.capitalize()) if i == 0 else None)
             if k in exact:
                 ax[2].plot([i - 0.3, i + 0.3], [exact[k] / scale] * 2, "g-", lw=1.5,
                            label="exact" if i == 0 else None)
             ax[2].errorbar(i + 0.15, ev[k]["value"] / scale, yerr=ev[k]["error"] / scale, fmt="o", color="C1",
-                           label="flow (reweighted)" if i == 0 else None)
+                           label="model (reweighted)" if i == 0 else None)
         ax[2].set_xticks(range(len(keys)), [k.replace("_", " ") for k in keys], rotation=15, fontsize=8)
         ax[2].set(ylabel="observable / reference", title="observables")
         ax[2].legend()

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "flows/continuous_flow.hpp"
+#include "flows/flow.hpp"
 #include "lattice/statistics.hpp"
 #include "odes/registry.hpp"
 
@@ -20,6 +21,26 @@ std::vector<double> to_vector(const at::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 nlohmann::json to_json(const stats::Estimate& e) { return {{"value", e.value}, {"error", e.error}}; }
+
+/// The free energy per site f = -ln Z / (beta V) from the log weights: the variational estimate from
+/// ln Z >= E_q[log w] (so f_q >= f), and the importance-sampling estimate from ln Z ~ ln mean(w); with the
+/// exact f when the action knows ln Z.
+nlohmann::json free_energy(const std::vector<double>& log_w, const Action& action, const Lattice& lattice,
+                           const nlohmann::json& exact) {
+  const double scale = -1.0 / (action.inverse_temperature() * static_cast<double>(lattice.volume()));
+  const auto per_site = [&](const stats::Estimate& log_z) {
+    return nlohmann::json{{"value", scale * log_z.value}, {"error", std::abs(scale) * log_z.error}};
+  };
+  nlohmann::json f = {{"variational", per_site(stats::mean(log_w))}, {"importance", per_site(stats::log_z(log_w))}};
+  if (exact.contains("log_z") && exact["log_z"].is_number()) {
+    const double fe = scale * exact["log_z"].get<double>();
+    f["exact"] = fe;
+    f["variational_minus_exact_relative"] = (f["variational"]["value"].get<double>() - fe) / std::abs(fe);
+    const double err = f["importance"]["error"].get<double>();
+    f["importance_pull"] = err > 0 ? (f["importance"]["value"].get<double>() - fe) / err : 0.0;
+  }
+  return f;
+}
 
 bool is_estimate(const nlohmann::json& j) { return j.is_object() && j.contains("value") && j.contains("error"); }
 
@@ -58,6 +79,11 @@ struct Ensemble {
   }
 };
 
+ContinuousFlowImpl* continuous_flow(SamplerImpl& model) {
+  auto* flow = dynamic_cast<FlowImpl*>(&model);
+  return flow ? dynamic_cast<ContinuousFlowImpl*>(&flow->transform()) : nullptr;
+}
+
 /// Restores a continuous flow's solver when it goes out of scope, also when a solve throws.
 class SolverRestore {
  public:
@@ -79,13 +105,14 @@ std::pair<double, std::string> add_systematic_errors(nlohmann::json& a, const nl
   return worst;
 }
 
-void use_evaluation_solver(FlowImpl& flow, const EvaluationOptions& o) {
+
+void use_evaluation_solver(SamplerImpl& model, const EvaluationOptions& o) {
   if (o.solver != "model" && o.solver != "adaptive")
     throw UserError("evaluation solver '" + o.solver + "' is not known; allowed: 'model', 'adaptive'");
-  auto* cnf = dynamic_cast<ContinuousFlowImpl*>(&flow.transform());
+  auto* cnf = continuous_flow(model);
   if (!cnf || o.solver != "adaptive") return;
   // Tolerances far below float32's resolution need float64 to be met at all.
-  flow.to(torch::kFloat64);
+  model.to(torch::kFloat64);
   odes::SolverOptions s = cnf->solver();
   s.method = "dopri5";
   s.rtol = o.rtol;
@@ -93,13 +120,14 @@ void use_evaluation_solver(FlowImpl& flow, const EvaluationOptions& o) {
   cnf->set_solver(s);
 }
 
-nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice& lattice,
-                             const EvaluationOptions& o) {
+nlohmann::json evaluate_model(SamplerImpl& model, const Action& action, const Lattice& lattice,
+                              const EvaluationOptions& o) {
   if (o.refine_factor < 2) throw UserError("eval.refine_factor must be >= 2");
   torch::NoGradGuard no_grad;
-  auto* cnf = dynamic_cast<ContinuousFlowImpl*>(&flow.transform());
+  auto* cnf = continuous_flow(model);
+  auto* flow = dynamic_cast<FlowImpl*>(&model);  // set whenever cnf is
   const SolverRestore restore(cnf);
-  use_evaluation_solver(flow, o);
+  use_evaluation_solver(model, o);
 
   nlohmann::json solver_error = {{"applies", cnf != nullptr}};
   odes::SolverOptions used, reference;
@@ -118,7 +146,7 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
     }
     solver_error["solver"] = {{"method", used.method}, {"steps", used.steps}, {"rtol", used.rtol}, {"atol", used.atol}};
   } else {
-    solver_error["reason"] = "the transform has no ODE solve: its log-density is exact up to rounding";
+    solver_error["reason"] = "the model has no ODE solve: its log-density is exact up to rounding";
   }
   const bool check = cnf && o.solver_check;
 
@@ -128,14 +156,19 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
   double max_dphi = 0;
   for (std::int64_t done = 0; done < o.n; done += o.batch) {
     const std::int64_t m = std::min(o.batch, o.n - done);
-    const at::Tensor z = flow.prior().sample(m, lattice, flow.tensor_options());
-    const at::Tensor logq0 = flow.prior().log_prob(z);
-    const Density da = flow.transform().forward({z, logq0});
+    if (!cnf) {
+      a.add(model.sample(m, lattice), action);
+      continue;
+    }
+    // The base samples are kept, so that the reference solve transports the same z.
+    const at::Tensor z = flow->prior().sample(m, lattice, model.tensor_options());
+    const at::Tensor logq0 = flow->prior().log_prob(z);
+    const Density da = flow->transform().forward({z, logq0});
     a.add(da, action);
-    if (cnf) nfe += cnf->last_stats().nfe, ++solves;
+    nfe += cnf->last_stats().nfe, ++solves;
     if (check) {
       cnf->set_solver(reference);
-      const Density db = flow.transform().forward({z, logq0});
+      const Density db = flow->transform().forward({z, logq0});
       cnf->set_solver(used);
       b.add(db, action);
       max_dphi = std::max(max_dphi, (da.phi - db.phi).abs().max().item<double>());
@@ -167,16 +200,20 @@ nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice
                       {"kl", to_json(stats::reverse_kl(a.log_w))},
                       {"seconds", seconds},
                       {"samples_per_second", static_cast<double>(o.n) / seconds}};
-  if (const auto exact = action.exact(lattice); !exact.empty()) j["exact"] = exact;
+  const nlohmann::json exact = action.exact(lattice);
+  if (!exact.empty()) j["exact"] = exact;
+  j["free_energy"] = free_energy(a.log_w, action, lattice, exact);
   if (cnf) solver_error["solver"]["nfe_per_solve"] = static_cast<double>(nfe) / static_cast<double>(solves);
 
   if (check) {
     nlohmann::json ref = {{"observables", action.measure(torch::cat(b.phi), b.log_w, o.bins)},
                           {"log_z", to_json(stats::log_z(b.log_w))},
-                          {"kl", to_json(stats::reverse_kl(b.log_w))}};
-    nlohmann::json estimates = {{"observables", j["observables"]}, {"log_z", j["log_z"]}, {"kl", j["kl"]}};
+                          {"kl", to_json(stats::reverse_kl(b.log_w))},
+                          {"free_energy", free_energy(b.log_w, action, lattice, exact)}};
+    nlohmann::json estimates = {
+        {"observables", j["observables"]}, {"log_z", j["log_z"]}, {"kl", j["kl"]}, {"free_energy", j["free_energy"]}};
     const auto worst = add_systematic_errors(estimates, ref, factor);
-    for (const char* key : {"observables", "log_z", "kl"}) j[key] = estimates[key];
+    for (const char* key : {"observables", "log_z", "kl", "free_energy"}) j[key] = estimates[key];
     double sum = 0, max = 0;
     for (std::size_t i = 0; i < a.log_w.size(); ++i) {
       const double d = factor * std::abs(a.log_w[i] - b.log_w[i]);

@@ -1,11 +1,13 @@
 #pragma once
-// Evaluation of a trained flow as a sampler of exp(-S)/Z: draw N configurations with their log q, and report
+// Evaluation of a trained model (flow or autoregressive network) as a sampler of exp(-S)/Z: draw N configurations with their log q, and report
 //  - the effective sample size ESS/N = (sum w)^2 / (N sum w^2) of the weights w = exp(-S - log q);
 //  - the theory's observables (Action::measure), importance-reweighted, with jackknife errors, and its
 //    exact values where known (Action::exact);
 //  - the independence Metropolis-Hastings chain of the flow's proposals: acceptance and tau_int of each of
 //    the theory's chain observables (|M| for phi^4; Albergo, Kanwar & Shanahan 2019);
-//  - log Z (importance sampling) and the reverse KL, each with an error;
+//  - log Z (importance sampling) and the reverse KL, each with an error, and the free energy per site
+//    f = -ln Z / (beta V) (Action::inverse_temperature), variational (an upper bound) and by importance
+//    sampling, against the exact f where the theory knows ln Z;
 //  - for continuous flows, the solver error, estimated and propagated (below).
 //
 // The solver error of a continuous flow. A fixed-step solve returns phi_h = Phi_h(z) and log q_h, the
@@ -37,7 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "flows/flow.hpp"
+#include "flows/sampler.hpp"
 #include "lattice/action.hpp"
 
 namespace latflow {
@@ -56,19 +58,21 @@ struct EvaluationOptions {
 
 /// The evaluation as JSON: {"n", "ess", "acceptance", "tau_int": {<chain observable>: {...}},
 /// "chain_observable" (the first of them, which sets the cost of the chain),
-/// "observables": {...}, "exact" (when known), "log_z": {...}, "kl": {...}, "seconds", "samples_per_second",
+/// "observables": {...}, "exact" (when known), "log_z": {...}, "kl": {...}, "free_energy": {"variational",
+/// "importance"; "exact", "variational_minus_exact_relative", "importance_pull" when ln Z is known},
+/// "seconds", "samples_per_second",
 /// "solver_error": {...}}.
 /// "solver_error" holds {"applies"} and, for continuous flows, the solver used ("solver": method, steps,
 /// rtol, atol, nfe per sample), the reference, "log_w" (mean/max |delta log w|), "ess_reference", the
 /// largest ratio systematic/statistical ("ratio", and "worst": the estimate it belongs to), the
 /// threshold and "ok". Undefined observables are null.
-nlohmann::json evaluate_flow(FlowImpl& flow, const Action& action, const Lattice& lattice,
+nlohmann::json evaluate_model(SamplerImpl& flow, const Action& action, const Lattice& lattice,
                              const EvaluationOptions& options);
 
 /// Puts a continuous flow on the solver the evaluation asks for: with solver = "adaptive", dopri5 at
 /// rtol/atol and the flow moved to float64; otherwise (and for other flows) nothing changes. `latflow
 /// sample` draws with it too, so its configurations and log q are those the evaluation reports on.
-void use_evaluation_solver(FlowImpl& flow, const EvaluationOptions& options);
+void use_evaluation_solver(SamplerImpl& flow, const EvaluationOptions& options);
 
 /// Adds "systematic" = factor |a - b| to every {"value", "error"} object of `a` that has a counterpart in
 /// `b` (same key, or same position in an array of the same length); those without one, and nulls, stay

@@ -22,6 +22,14 @@ std::vector<double> to_vector(const at::Tensor& t) {
   const at::Tensor c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
+/// The parameters training updates: frozen ones (requires_grad off, e.g. transferred levels) stay out of
+/// the optimiser and the clipping norm.
+std::vector<at::Tensor> trainable(const torch::nn::Module& model) {
+  std::vector<at::Tensor> out;
+  for (const auto& p : model.parameters())
+    if (p.requires_grad()) out.push_back(p);
+  return out;
+}
 }  // namespace
 
 TrainOptions TrainOptions::from_config(const Config& c) {
@@ -40,6 +48,7 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.target = c.get<double>("train.target");
   o.max_bad_steps = c.get<std::int64_t>("train.max_bad_steps");
   o.seed = static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed"));
+  o.anneal = c.get<double>("train.anneal");
   return o;
 }
 
@@ -50,16 +59,21 @@ double TrainOptions::lr_at(std::int64_t step) const {
   return lr;
 }
 
-Trainer::Trainer(FlowPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
+double TrainOptions::action_scale_at(std::int64_t step) const {
+  return anneal > 0 ? 1.0 - std::pow(anneal, static_cast<double>(step + 1)) : 1.0;
+}
+
+Trainer::Trainer(SamplerPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
                  TrainOptions options, Monitor monitor)
-    : flow_(std::move(flow)),
+    : model_(std::move(flow)),
       action_(std::move(action)),
       estimator_(std::move(estimator)),
       lattice_(lattice),
       options_(std::move(options)),
       monitor_(std::move(monitor)),
-      optimizer_(std::make_unique<torch::optim::Adam>(flow_->parameters(),
-                                                      torch::optim::AdamOptions(options_.lr))) {}
+      optimizer_(std::make_unique<torch::optim::Adam>(trainable(*model_), torch::optim::AdamOptions(options_.lr))) {
+  check_estimator_fits(*estimator_, *model_);
+}
 
 std::string finished_reason(std::int64_t step, double seconds, std::int64_t target_step, const TrainOptions& o) {
   if (target_step >= 0) return "target";
@@ -69,7 +83,7 @@ std::string finished_reason(std::int64_t step, double seconds, std::int64_t targ
 }
 
 void Trainer::resume_from(const std::string& checkpoint_path) {
-  const CheckpointMeta meta = load_checkpoint(checkpoint_path, *flow_, optimizer_.get(), true);
+  const CheckpointMeta meta = load_checkpoint(checkpoint_path, *model_, optimizer_.get(), true);
   step_ = meta.step;
   seconds_ = meta.seconds;
   target_step_ = meta.target_step;
@@ -81,7 +95,7 @@ nlohmann::json Trainer::evaluate(std::int64_t n) {
   torch::NoGradGuard no_grad;
   // A stream of its own, keyed by the step: the training stream is the same whether or not this runs.
   const RandomStreamFork fork(derive_seed(options_.seed, static_cast<std::uint64_t>(step_)));
-  const Density d = flow_->sample(n, lattice_);
+  const Density d = model_->sample(n, lattice_);
   const at::Tensor s = action_->action(d.phi);
   const std::vector<double> log_w = to_vector(-s - d.logq);
   const auto log_z = stats::log_z(log_w);
@@ -110,12 +124,12 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
   }
   result.stop_reason.clear();
 
-  std::vector<at::Tensor> params = flow_->parameters();
+  std::vector<at::Tensor> params = trainable(*model_);
   const double start = now_seconds() - seconds_;
   std::int64_t consecutive_bad = 0, evaluated_at = -1;
   auto save = [&] {
     if (!checkpoint_path.empty())
-      save_checkpoint(checkpoint_path, *flow_, optimizer_.get(),
+      save_checkpoint(checkpoint_path, *model_, optimizer_.get(),
                       {step_, seconds_, runcard, result.steps_to_target, result.seconds_to_target, result.stop_reason,
                        bad_steps_});
   };
@@ -179,7 +193,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
       break;
     }
 
-    const double lr = options_.lr_at(step_);
+    const double lr = options_.lr_at(step_), action_scale = options_.action_scale_at(step_);
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer_->zero_grad();
@@ -187,7 +201,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     std::string bad;
     at::Tensor step_log_w;
     try {
-      const LossTerms terms = (*estimator_)(*flow_, *action_, options_.batch, lattice_);
+      const LossTerms terms = (*estimator_)(*model_, *action_, options_.batch, lattice_, action_scale);
       loss = (terms.logq + terms.action).mean().item<double>();
       if (std::isfinite(loss) && std::isfinite(terms.surrogate.item<double>())) {
         terms.surrogate.backward();
@@ -217,14 +231,17 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     ++step_;
     seconds_ = now_seconds() - start;
 
-    if (monitor_.on_step)
-      monitor_.on_step({{"step", step_},
-                        {"loss", loss},
-                        {"ess", stats::ess_fraction(to_vector(step_log_w))},
-                        {"lr", lr},
-                        {"grad_norm", grad_norm},
-                        {"bad_steps", bad_steps_},
-                        {"seconds", seconds_}});
+    if (monitor_.on_step) {
+      nlohmann::json record = {{"step", step_},
+                               {"loss", loss},
+                               {"ess", stats::ess_fraction(to_vector(step_log_w))},
+                               {"lr", lr},
+                               {"grad_norm", grad_norm},
+                               {"bad_steps", bad_steps_},
+                               {"seconds", seconds_}};
+      if (options_.anneal > 0) record["action_scale"] = action_scale;
+      monitor_.on_step(record);
+    }
 
     if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || step_ == options_.steps) evaluate_now();
     if (result.reached_target) {

@@ -21,7 +21,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "core/config.hpp"
-#include "flows/flow.hpp"
+#include "flows/sampler.hpp"
 #include "lattice/action.hpp"
 #include "train/gradient_estimator.hpp"
 
@@ -44,15 +44,22 @@ struct TrainOptions {
                                      ///< already meet the target)
   std::int64_t max_bad_steps = 10;
   std::uint64_t seed = 1;            ///< run.seed: keys the evaluations' random stream
+  /// Annealing as in VAN (Wu, Wang & Zhang 2019): step k trains against exp(-a_k S) with
+  /// a_k = 1 - anneal^(k+1), a rising inverse temperature; 0 = none (a_k = 1).
+  double anneal = 0;
 
   static TrainOptions from_config(const Config& card);
   /// The learning rate at `step` (0-based) under the schedule.
   double lr_at(std::int64_t step) const;
+  /// The factor a_k of the action at `step` (0-based) under the annealing.
+  double action_scale_at(std::int64_t step) const;
 };
 
 /// Receives what the trainer measures. Every record is one JSON object (one line of metrics.jsonl).
 struct Monitor {
-  std::function<void(const nlohmann::json&)> on_step;   ///< {"step", "loss", "ess", "lr", "grad_norm", "seconds"}
+  /// {"step", "loss", "ess", "lr", "grad_norm", "bad_steps", "seconds"}, and "action_scale" when annealing;
+  /// loss and ess are those of the untempered target.
+  std::function<void(const nlohmann::json&)> on_step;
   /// {"step", "seconds", "eval": {"ess", "acceptance", "loss", "log_z", "kl"}}, or {"step", "seconds",
   /// "eval_failed": why} when the evaluation's solve diverged.
   std::function<void(const nlohmann::json&)> on_eval;
@@ -82,7 +89,7 @@ std::string finished_reason(std::int64_t step, double seconds, std::int64_t targ
 
 class Trainer {
  public:
-  Trainer(FlowPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
+  Trainer(SamplerPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
           TrainOptions options, Monitor monitor);
 
   /// Trains from the current state to options.steps, the target or the time budget, evaluating every
@@ -96,7 +103,7 @@ class Trainer {
   nlohmann::json evaluate(std::int64_t n);
 
  private:
-  FlowPtr flow_;
+  SamplerPtr model_;
   ActionPtr action_;
   GradientEstimatorPtr estimator_;
   Lattice lattice_;

@@ -56,8 +56,8 @@ TEST_CASE("gauge theories: couplings and models out of range are one-line errors
   const std::string scalar = write(dir / "scalar.toml", "[model]\ntype = \"coupling\"\nprior = \"normal\"\n");
   const CliResult mismatch = cli({"config", "check", scalar, "--set", "lattice.theory=u1", "lattice.beta=1"});
   CHECK(mismatch.code == 2);
-  CHECK_THAT(mismatch.err, Catch::Contains("samples configurations [8, 8], but lattice.theory \"u1\" has "
-                                           "configurations [2, 8, 8]") &&
+  CHECK_THAT(mismatch.err, Catch::Contains("samples real configurations [8, 8], but lattice.theory \"u1\" has "
+                                           "angle configurations [2, 8, 8]") &&
                                Catch::Contains("model.type = \"gauge_coupling\""));
   const CliResult missing = cli({"config", "check", card, "--set", "lattice.theory=schwinger", "lattice.beta=2"});
   CHECK(missing.code == 2);

@@ -12,7 +12,7 @@ using namespace latflow;
 namespace {
 FlowPtr tiny_flow(std::vector<std::string> sets = {}) {
   const RunCard card = testing::tiny_cnf_card(std::move(sets));
-  FlowPtr flow = flow_registry().create("operator_cnf", card.config);
+  FlowPtr flow = std::dynamic_pointer_cast<FlowImpl>(model_registry().create("operator_cnf", card.config));
   flow->to(torch::kFloat64);
   return flow;
 }
@@ -93,14 +93,14 @@ TEST_CASE("base = target (free theory) gives ESS 1, KL 0 and the exact log Z", "
   const double m0sq = 0.7;
   const RunCard card = testing::tiny_cnf_card({"lattice.m2=" + std::to_string(m0sq), "lattice.lambda=0",
                                                "model.prior_m2=" + std::to_string(m0sq)});
-  FlowPtr flow = flow_registry().create("operator_cnf", card.config);
+  SamplerPtr flow = model_registry().create("operator_cnf", card.config);
   flow->to(torch::kFloat64);
   const ActionPtr action = theory_registry().create("phi4", card.config);
   EvaluationOptions o;
   o.n = 256;
   o.batch = 128;
   o.bins = 16;
-  const auto ev = evaluate_flow(*flow, *action, Lattice::square(4), o);
+  const auto ev = evaluate_model(*flow, *action, Lattice::square(4), o);
   CHECK(ev["ess"].get<double>() == Approx(1.0).margin(1e-12));
   CHECK(ev["acceptance"].get<double>() == 1.0);
   double log_z0 = 8.0 * std::log(M_PI);  // (V/2) log pi with V = 16

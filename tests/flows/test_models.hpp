@@ -7,6 +7,7 @@
 
 #include "experiments/runcard.hpp"
 #include "flows/continuous_flow.hpp"
+#include "flows/flow.hpp"
 #include "flows/registry.hpp"
 #include "lattice/normal_prior.hpp"
 #include "operators/neural_operator.hpp"

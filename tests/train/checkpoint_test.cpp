@@ -27,9 +27,9 @@ std::string fresh_dir(const std::string& name) {
   fs::create_directories(dir);
   return dir.string();
 }
-FlowPtr tiny_flow(std::uint64_t seed) {
+SamplerPtr tiny_flow(std::uint64_t seed) {
   torch::manual_seed(seed);
-  FlowPtr flow = flow_registry().create("operator_cnf", testing::tiny_cnf_card().config);
+  SamplerPtr flow = model_registry().create("operator_cnf", testing::tiny_cnf_card().config);
   flow->to(torch::kFloat64);
   testing::randomise(*flow, 0.1, seed);
   return flow;
@@ -55,7 +55,7 @@ bool same_parameters(torch::nn::Module& a, torch::nn::Module& b) {
 
 TEST_CASE("a checkpoint round-trips weights and metadata", "[train][checkpoint]") {
   const std::string path = fresh_dir("roundtrip") + "/c.pt";
-  FlowPtr a = tiny_flow(1), b = tiny_flow(2);
+  SamplerPtr a = tiny_flow(1), b = tiny_flow(2);
   REQUIRE_FALSE(same_parameters(*a, *b));
   CheckpointMeta m = meta_at(17);
   m.stop_reason = "time";
@@ -72,7 +72,7 @@ TEST_CASE("a checkpoint round-trips weights and metadata", "[train][checkpoint]"
 TEST_CASE("corrupted, truncated or foreign checkpoints are refused, never loaded", "[train][checkpoint]") {
   const std::string dir = fresh_dir("corrupt");
   const std::string good = dir + "/good.pt";
-  FlowPtr a = tiny_flow(3);
+  SamplerPtr a = tiny_flow(3);
   save_checkpoint(good, *a, nullptr, meta_at(5));
   const std::string bytes = slurp(good);
   REQUIRE(bytes.size() > 1000);
@@ -81,7 +81,7 @@ TEST_CASE("corrupted, truncated or foreign checkpoints are refused, never loaded
     std::string bad = bytes;
     for (std::size_t i = bad.size() / 2; i < bad.size() / 2 + 64; ++i) bad[i] = static_cast<char>(~bad[i]);
     put(dir + "/flipped.pt", bad);
-    FlowPtr b = tiny_flow(4);
+    SamplerPtr b = tiny_flow(4);
     CHECK_THROWS_WITH(load_checkpoint(dir + "/flipped.pt", *b, nullptr, false),
                       Catch::Contains("is corrupted") && Catch::Contains("checksum mismatch"));
     CHECK_THROWS_WITH(read_checkpoint_meta(dir + "/flipped.pt"), Catch::Contains("checksum mismatch"));
@@ -111,14 +111,14 @@ TEST_CASE("a checkpoint of another architecture is a clear error", "[train][chec
   const std::string path = fresh_dir("shape") + "/c.pt";
   save_checkpoint(path, *tiny_flow(5), nullptr, meta_at(1));
   torch::manual_seed(6);
-  FlowPtr wider = flow_registry().create("operator_cnf", testing::tiny_cnf_card({"model.channels=3"}).config);
+  SamplerPtr wider = model_registry().create("operator_cnf", testing::tiny_cnf_card({"model.channels=3"}).config);
   CHECK_THROWS_WITH(load_checkpoint(path, *wider, nullptr, false),
                     Catch::Contains("does not fit this model") && !Catch::Contains("\n"));
 }
 
 TEST_CASE("readers see the old checkpoint or the new one, never a torn file", "[train][checkpoint]") {
   const std::string path = fresh_dir("concurrent") + "/c.pt";
-  FlowPtr a = tiny_flow(7);
+  SamplerPtr a = tiny_flow(7);
   save_checkpoint(path, *a, nullptr, meta_at(0));
   std::atomic<bool> done{false};
   std::atomic<int> reads{0}, failures{0};
@@ -147,7 +147,7 @@ TEST_CASE("readers see the old checkpoint or the new one, never a torn file", "[
 TEST_CASE("a failed write leaves the previous checkpoint intact and says why", "[train][checkpoint]") {
   const std::string dir = fresh_dir("enospc");
   const std::string path = dir + "/c.pt";
-  FlowPtr a = tiny_flow(8);
+  SamplerPtr a = tiny_flow(8);
   save_checkpoint(path, *a, nullptr, meta_at(1));
   const std::string before = slurp(path);
   // A file-size limit below the checkpoint's size makes write() fail (EFBIG), as a full disk would.

@@ -15,7 +15,7 @@ using namespace latflow;
 namespace {
 
 /// The gradient estimate of one batch, flattened over all parameters.
-at::Tensor batch_gradient(FlowImpl& flow, const GradientEstimator& estimator, const Action& action, std::int64_t B,
+at::Tensor batch_gradient(SamplerImpl& flow, const GradientEstimator& estimator, const Action& action, std::int64_t B,
                           const Lattice& lattice) {
   flow.zero_grad();
   estimator(flow, action, B, lattice).surrogate.backward();
@@ -25,7 +25,7 @@ at::Tensor batch_gradient(FlowImpl& flow, const GradientEstimator& estimator, co
 }
 
 /// Mean and variance of the projections u . g over M batches.
-std::pair<double, double> projected_moments(FlowImpl& flow, const GradientEstimator& estimator, const Action& action,
+std::pair<double, double> projected_moments(SamplerImpl& flow, const GradientEstimator& estimator, const Action& action,
                                             std::int64_t B, std::int64_t M, const Lattice& lattice, const at::Tensor& u) {
   std::vector<double> x;
   for (std::int64_t m = 0; m < M; ++m) x.push_back(batch_gradient(flow, estimator, action, B, lattice).dot(u).item<double>());
@@ -45,7 +45,7 @@ TEST_CASE("REINFORCE with the leave-one-out baseline is unbiased: the expected g
                                               "model.coupling_layers=2", "model.hidden_channels=3",
                                               "model.hidden_layers=1", "model.dtype=float64"});
   torch::manual_seed(3);
-  FlowPtr flow = flow_registry().create("coupling", card.config);
+  SamplerPtr flow = model_registry().create("coupling", card.config);
   flow->to(torch::kFloat64);
   testing::randomise(*flow, 0.1, 4);
   const Phi4Action action = Phi4Action::from_canonical(0.5, 0.2);
@@ -78,7 +78,7 @@ TEST_CASE("REINFORCE trains: the reverse KL falls", "[train][estimators]") {
   torch::manual_seed(8);
   const RunCard card = testing::tiny_cnf_card({"train.steps=120", "train.lr=0.02", "train.batch=64",
                                                "train.estimator=reinforce", "train.eval_every=0"});
-  FlowPtr flow = flow_registry().create("operator_cnf", card.config);
+  SamplerPtr flow = model_registry().create("operator_cnf", card.config);
   flow->to(torch::kFloat64);
   const auto action = std::make_shared<Phi4Action>(Phi4Action::from_canonical(-4.0, 6.008));
   std::vector<double> losses;

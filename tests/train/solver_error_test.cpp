@@ -22,7 +22,7 @@ struct Truth {
   double m2 = 0;
 };
 
-/// The exact counterpart of what evaluate_flow computed after torch::manual_seed(seed): the same base
+/// The exact counterpart of what evaluate_model computed after torch::manual_seed(seed): the same base
 /// samples, transported by the model's solver and by the closed-form flow.
 Truth truth(FlowImpl& flow, const testing::CubicOperatorImpl& op, const Action& action, std::int64_t n,
             std::uint64_t seed) {
@@ -85,7 +85,7 @@ TEST_CASE("the reported solver error of a fixed-step solve matches the exact err
     rk4.steps = steps;
     auto [flow, op] = testing::cubic_flow(-0.1, rk4);
     torch::manual_seed(17);
-    const nlohmann::json ev = evaluate_flow(*flow, action, kLattice, o);
+    const nlohmann::json ev = evaluate_model(*flow, action, kLattice, o);
     const Truth t = truth(*flow, *op, action, o.n, 17);
     const auto& se = ev["solver_error"];
     REQUIRE(se["checked"].get<bool>());
@@ -118,9 +118,9 @@ TEST_CASE("the solver check fails for a coarse solve and passes for a fine one",
   auto [bad, bad_op] = testing::cubic_flow(-0.1, coarse);
   auto [good, good_op] = testing::cubic_flow(-0.1, fine);
   torch::manual_seed(3);
-  const auto ev_bad = evaluate_flow(*bad, action, kLattice, o);
+  const auto ev_bad = evaluate_model(*bad, action, kLattice, o);
   torch::manual_seed(3);
-  const auto ev_good = evaluate_flow(*good, action, kLattice, o);
+  const auto ev_good = evaluate_model(*good, action, kLattice, o);
   CHECK_FALSE(ev_bad["solver_error"]["ok"].get<bool>());
   CHECK(ev_bad["solver_error"]["ratio"].get<double>() > o.max_solver_error_ratio);
   CHECK(ev_good["solver_error"]["ok"].get<bool>());
@@ -141,7 +141,7 @@ TEST_CASE("adaptive evaluation: the error is bounded by the tolerance and the ev
   o.rtol = 1e-9;
   o.atol = 1e-11;
   torch::manual_seed(5);
-  const nlohmann::json ev = evaluate_flow(*flow, action, kLattice, o);
+  const nlohmann::json ev = evaluate_model(*flow, action, kLattice, o);
   const auto& se = ev["solver_error"];
   CHECK(se["solver"]["method"] == "dopri5");
   CHECK(se["solver"]["nfe_per_solve"].get<double>() > 6);
@@ -167,12 +167,12 @@ TEST_CASE("adaptive evaluation: the error is bounded by the tolerance and the ev
 TEST_CASE("flows without an ODE report no solver error", "[train][solver-error]") {
   const RunCard card = parse_runcard("", "", {"lattice.L=4", "model.type=coupling", "model.coupling_layers=2",
                                               "model.dtype=float64"});
-  FlowPtr flow = flow_registry().create("coupling", card.config);
+  SamplerPtr flow = model_registry().create("coupling", card.config);
   flow->to(torch::kFloat64);
   EvaluationOptions o;
   o.n = 256;
   o.bins = 16;
-  const auto ev = evaluate_flow(*flow, Phi4Action::from_canonical(-1.0, 0.5), kLattice, o);
+  const auto ev = evaluate_model(*flow, Phi4Action::from_canonical(-1.0, 0.5), kLattice, o);
   CHECK_FALSE(ev["solver_error"]["applies"].get<bool>());
   CHECK_FALSE(ev["observables"]["m2"].contains("systematic"));
 }

@@ -17,11 +17,11 @@ namespace fs = std::filesystem;
 namespace {
 struct Setup {
   RunCard card;
-  FlowPtr flow;
+  SamplerPtr flow;
   ActionPtr action;
   Setup(std::vector<std::string> sets, std::uint64_t seed) : card(testing::tiny_cnf_card(std::move(sets))) {
     torch::manual_seed(seed);
-    flow = flow_registry().create("operator_cnf", card.config);
+    flow = model_registry().create("operator_cnf", card.config);
     flow->to(torch::kFloat64);
     action = theory_registry().create("phi4", card.config);
   }
