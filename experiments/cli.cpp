@@ -162,7 +162,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     const std::string first = argv[1];
     if (first.empty() || first[0] != '-') {
       bool known = false;
-      for (const auto& c : commands) known |= c == first;
+      for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) known |= sub->check_name(first);
       if (!known)
         throw UserError("unknown command '" + first + "'" + text::did_you_mean(first, commands) +
                         "; commands: " + text::quoted_list(commands));
