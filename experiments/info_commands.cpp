@@ -70,11 +70,11 @@ int cmd_config_check(const std::string& card_path, const GlobalOptions& g, std::
   for (const auto& [work, name] : {std::pair<Work, const char*>{Work::train, "training"}, {Work::eval, "evaluation"},
                                    {Work::hmc, "reference chains"}}) {
     const MemoryEstimate e = estimate_memory(s, work);
-    out << "  estimated peak memory of " << std::left << std::setw(12) << name << gib(e.host_bytes) << " host";
+    out << "  estimated peak memory of " << std::left << std::setw(18) << name << gib(e.host_bytes) << " host";
     if (s.device.is_cuda()) out << ", " << gib(e.device_bytes) << " on " << s.device.str();
     out << "\n";
   }
-  out << "  limit                              " << gib(limit.host_bytes) << " host"
+  out << "  " << std::left << std::setw(43) << "limit" << gib(limit.host_bytes) << " host"
       << (limit.configured ? " (run.memory_limit_gb)" : " (available now)") << "\n";
   return 0;
 }
