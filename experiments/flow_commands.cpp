@@ -138,7 +138,7 @@ int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bo
     print_solver_error(out, result["solver_error"]);
     out << "results: " << run_dir << "/" << name << "\n";
   }
-  judge_solver_error(result, s.card.config.get<bool>("eval.strict"), "evaluation on " + s.lattice.str(), err);
+  judge_evaluation(result, s.card.config.get<bool>("eval.strict"), "evaluation on " + s.lattice.str(), err);
   return 0;
 }
 
@@ -210,7 +210,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
   // A strict failure is reported once the whole run is written.
   std::string strict_failure;
   try {
-    judge_solver_error(results["eval"], c.get<bool>("eval.strict"), "evaluation on " + s.lattice.str(), err, &dir);
+    judge_evaluation(results["eval"], c.get<bool>("eval.strict"), "evaluation on " + s.lattice.str(), err, &dir);
   } catch (const CheckFailed& e) {
     strict_failure = e.what();
   }
@@ -243,7 +243,7 @@ int cmd_run(const std::string& card_path, const GlobalOptions& g, std::ostream& 
     results["zero_shot"] = evaluate_model(*moved, *big->action, big->lattice, evaluation_options(c, -1));
     results["zero_shot"]["lattice"] = {{"T", big->lattice.T}, {"L", big->lattice.L}};
     dir.write_json("results.json", results);
-    judge_solver_error(results["zero_shot"], false, "zero-shot evaluation on " + big->lattice.str(), err, &dir);
+    judge_evaluation(results["zero_shot"], false, "zero-shot evaluation on " + big->lattice.str(), err, &dir);
   }
 
   const std::vector<std::string> plots = plot_run(dir.path(), "quickstart", err);

@@ -158,8 +158,17 @@ EvaluationOptions evaluation_options(const Config& c, long long n) {
   return o;
 }
 
-void judge_solver_error(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
-                        RunDirectory* dir) {
+void judge_evaluation(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
+                      RunDirectory* dir) {
+  const double effective = eval.at("ess").get<double>() * eval.at("n").get<double>();
+  if (effective < kMinEffectiveSamples) {
+    std::ostringstream os;
+    os << "warning: " << what << ": only " << std::setprecision(3) << effective << " effective samples (ESS/N x N); "
+       << "below " << kMinEffectiveSamples << " the reweighted estimates and their errors are unreliable: train "
+       << "longer, or evaluate with a larger --n";
+    if (dir) dir->log(os.str());
+    err << os.str() << "\n";
+  }
   const auto& se = eval.at("solver_error");
   if (!se.value("applies", false)) return;
   std::string message;

@@ -62,9 +62,12 @@ EvaluationOptions evaluation_options(const Config& card, long long n);
 /// Lattice, couplings, model, version, device and threads of a session, for results files.
 nlohmann::json describe_run(const Session& s);
 
-/// Reports an evaluation's solver check: a warning on `err` (and in the run's log) when it did not pass,
-/// and CheckFailed when `strict`. `what` names the evaluation ("evaluation on 8x8").
-void judge_solver_error(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
+/// Reports what makes an evaluation's numbers unreliable, as warnings on `err` (and in the run's log): fewer
+/// than kMinEffectiveSamples effective samples (ESS/N x N), below which reweighted estimates and their
+/// jackknife errors mean little; and a solver check that did not pass, which is CheckFailed when `strict`.
+/// `what` names the evaluation ("evaluation on 8x8").
+constexpr double kMinEffectiveSamples = 100;
+void judge_evaluation(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
                         RunDirectory* dir = nullptr);
 
 struct Trained {

@@ -156,7 +156,7 @@ RunOutcome study_run(const std::string& card, std::vector<std::string> sets, con
     err << "warning: " << dir << ": " << diverged_error(rd, t).what() << "\n";
   SamplerPtr flow = load_trained(s, rd.checkpoint());
   o.eval = evaluate_model(*flow, *s.action, s.lattice, evaluation_options(s.card.config, -1));
-  judge_solver_error(o.eval, false, dir, err, &rd);
+  judge_evaluation(o.eval, false, dir, err, &rd);
   nlohmann::json results = describe_run(s);
   results["train"] = o.train;
   results["eval"] = o.eval;

@@ -127,7 +127,13 @@ TEST_CASE("ising: a HAN trained at L initialises the hierarchy at 2L through --i
   INFO(e.err);
   REQUIRE(e.code == 0);
   CHECK(nlohmann::json::parse(e.out)["free_energy"]["exact"].is_number());
-  // A VAN's weights are tied to its lattice: it cannot be evaluated on another one.
+  // An untrained model evaluated on 64 samples has fewer than 100 effective ones: said, not hidden.
+  const std::string fresh = (dir / "fresh").string();
+  REQUIRE(cli({"train", card, "--out", fresh, "--set", "train.steps=0"}).code == 0);
+  const CliResult few = cli({"eval", fresh, "--n", "64"});
+  CHECK(few.code == 0);
+  CHECK_THAT(few.err, Catch::Contains("effective samples (ESS/N x N)") && Catch::Contains("unreliable"));
+    // A VAN's weights are tied to its lattice: it cannot be evaluated on another one.
   REQUIRE(cli({"train", card, "--out", (dir / "van").string(), "--set", "model.type=van"}).code == 0);
   const CliResult moved = cli({"eval", (dir / "van").string(), "--set", "lattice.L=8"});
   CHECK(moved.code == 2);
