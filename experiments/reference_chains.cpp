@@ -46,6 +46,15 @@ SpinChainSchedule spin_schedule(const Config& c) {
   return o;
 }
 
+/// The progress callback of a chain that reports its acceptance so far (HMC, Metropolis).
+auto acceptance_progress(Progress& progress) {
+  return [&progress](std::int64_t done, std::int64_t, double acc) {
+    std::ostringstream st;
+    st << "acceptance " << std::fixed << std::setprecision(3) << acc;
+    progress.update(done, st.str());
+  };
+}
+
 /// What every chain reports: the observables, tau_int of each chain observable over the chains as
 /// replicas (Wolff's Gamma method), and the cost per effective sample of the first one (|M| for phi^4 and
 /// Ising, Q for gauge theories: the slowest mode the samplers are compared on) in seconds per sample.
@@ -81,11 +90,7 @@ nlohmann::json run_hmc(const Session& s, std::ostream& progress_out, bool termin
   const HMCOptions o = hmc_options(s.card.config);
   Progress progress(progress_out, "hmc", o.thermalization + o.trajectories, terminal);
   const HMCResult r = run_hmc(*s.action, s.lattice, o, torch::TensorOptions().dtype(torch::kFloat64).device(s.device),
-                              [&](std::int64_t done, std::int64_t, double acc) {
-                                std::ostringstream st;
-                                st << "acceptance " << std::fixed << std::setprecision(3) << acc;
-                                progress.update(done, st.str());
-                              });
+                              acceptance_progress(progress));
   progress.finish();
   nlohmann::json out = chain_summary(s, r.samples, o.chains, r.seconds);
   out["acceptance"] = r.acceptance;
@@ -119,11 +124,7 @@ nlohmann::json run_metropolis_chain(const Session& s, const IsingAction& ising, 
   Progress progress(progress_out, "metropolis", o.thermalization + o.sweeps, terminal);
   const IsingMetropolisResult r = run_ising_metropolis(
       ising, s.lattice, o, torch::TensorOptions().dtype(torch::kFloat64).device(s.device),
-      [&](std::int64_t done, std::int64_t, double acc) {
-        std::ostringstream st;
-        st << "acceptance " << std::fixed << std::setprecision(3) << acc;
-        progress.update(done, st.str());
-      });
+      acceptance_progress(progress));
   progress.finish();
   nlohmann::json out = chain_summary(s, r.samples, o.chains, r.seconds);
   out["acceptance"] = r.acceptance;

@@ -12,6 +12,7 @@
 
 namespace fs = std::filesystem;
 using latflow::testing::CliResult;
+using latflow::testing::is_estimate;
 
 namespace {
 
@@ -24,10 +25,6 @@ const char* kTinyIsing =
     "[train]\nsteps = 20\nbatch = 64\nlr = 0.01\neval_every = 0\neval_batch = 64\n[eval]\nn = 512\nbatch = 256\n"
     "bins = 16\nhmc = false\n[reference]\nchains = 4\nthermalization = 20\nsweeps = 200\n";
 
-bool estimate(const nlohmann::json& j) {
-  return j.is_object() && j.contains("value") && j["value"].is_number() && j.contains("error") &&
-         j["error"].is_number();
-}
 
 }  // namespace
 
@@ -80,8 +77,8 @@ TEST_CASE("ising: train, eval and mcmc print the free energy and observables und
     INFO(e.err);
     REQUIRE(e.code == 0);
     const auto j = nlohmann::json::parse(e.out);
-    CHECK(estimate(j["free_energy"]["variational"]));
-    CHECK(estimate(j["free_energy"]["importance"]));
+    CHECK(is_estimate(j["free_energy"]["variational"]));
+    CHECK(is_estimate(j["free_energy"]["importance"]));
     const double exact = j["free_energy"]["exact"].get<double>();
     // f = -ln Z / (beta N) with Kaufman's ln Z, and the variational value is an upper bound of it.
     CHECK(exact == Approx(-j["exact"]["log_z"].get<double>() / (0.3 * 16)).epsilon(1e-12));
@@ -90,9 +87,9 @@ TEST_CASE("ising: train, eval and mcmc print the free energy and observables und
     CHECK(j["ess"].is_number());
     CHECK(j["acceptance"].is_number());
     for (const char* key : {"energy", "abs_magnetization", "magnetization", "susceptibility", "binder", "specific_heat"})
-      CHECK(estimate(j["observables"][key]));
-    CHECK(estimate(j["tau_int"]["energy"]));
-    CHECK(estimate(j["tau_int"]["abs_magnetization"]));
+      CHECK(is_estimate(j["observables"][key]));
+    CHECK(is_estimate(j["tau_int"]["energy"]));
+    CHECK(is_estimate(j["tau_int"]["abs_magnetization"]));
     CHECK(j["solver_error"]["applies"] == false);
     const CliResult s = cli({"sample", run, "--n", "3"});
     REQUIRE(s.code == 0);
@@ -104,9 +101,9 @@ TEST_CASE("ising: train, eval and mcmc print the free energy and observables und
   const auto mj = nlohmann::json::parse(m.out);
   for (const char* chain : {"wolff", "metropolis"}) {
     INFO(chain);
-    CHECK(estimate(mj[chain]["observables"]["energy"]));
-    CHECK(estimate(mj[chain]["tau_int"]["energy"]));
-    CHECK(estimate(mj[chain]["tau_int"]["abs_magnetization"]));
+    CHECK(is_estimate(mj[chain]["observables"]["energy"]));
+    CHECK(is_estimate(mj[chain]["tau_int"]["energy"]));
+    CHECK(is_estimate(mj[chain]["tau_int"]["abs_magnetization"]));
     CHECK(mj[chain]["cost_per_effective_sample"]["seconds"].is_number());
     CHECK(mj[chain]["exact"]["energy"].is_number());
   }

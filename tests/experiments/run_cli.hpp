@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/files.hpp"
 #include "experiments/cli.hpp"
 
@@ -25,6 +27,12 @@ inline CliResult run_cli(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int code = latflow::cli::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
   return {code, out.str(), err.str()};
+}
+
+/// Whether j is an estimate {"value": number, "error": number}, as the results files write them.
+inline bool is_estimate(const nlohmann::json& j) {
+  return j.is_object() && j.contains("value") && j["value"].is_number() && j.contains("error") &&
+         j["error"].is_number();
 }
 
 /// An empty directory <tmp>/<group>/<name>, removed first if it exists.

@@ -13,6 +13,7 @@
 
 namespace fs = std::filesystem;
 using latflow::testing::CliResult;
+using latflow::testing::is_estimate;
 
 namespace {
 
@@ -27,10 +28,6 @@ const char* kTinyGauge =
     "[train]\nsteps = 2\nbatch = 16\neval_every = 0\neval_batch = 32\n[eval]\nn = 64\nbatch = 64\nbins = 8\n"
     "hmc = false\n[hmc]\nchains = 4\nthermalization = 5\ntrajectories = 10\n";
 
-bool estimate(const nlohmann::json& j) {
-  return j.is_object() && j.contains("value") && j["value"].is_number() && j.contains("error") &&
-         j["error"].is_number();
-}
 
 }  // namespace
 
@@ -86,11 +83,11 @@ TEST_CASE("gauge theories: eval, hmc and sample print the observables under the 
     REQUIRE(e.code == 0);
     const auto j = nlohmann::json::parse(e.out);
     for (const char* key : {"plaquette", "topological_susceptibility", "topological_charge", "wilson_loop_2x1"})
-      CHECK(estimate(j["observables"][key]));
-    CHECK(estimate(j["tau_int"]["topological_charge"]));
+      CHECK(is_estimate(j["observables"][key]));
+    CHECK(is_estimate(j["tau_int"]["topological_charge"]));
     CHECK(j["chain_observable"] == "topological_charge");
     if (theory == "schwinger") {
-      CHECK(estimate(j["observables"]["chiral_condensate"]));
+      CHECK(is_estimate(j["observables"]["chiral_condensate"]));
       CHECK(j["observables"]["pion_correlator"].size() == 4);
       CHECK_FALSE(j.contains("exact"));
     } else {
@@ -104,12 +101,12 @@ TEST_CASE("gauge theories: eval, hmc and sample print the observables under the 
     INFO(h.err);
     REQUIRE(h.code == 0);
     const auto hj = nlohmann::json::parse(h.out);
-    CHECK(estimate(hj["observables"]["plaquette"]));
-    CHECK(estimate(hj["observables"]["topological_susceptibility"]));
-    CHECK(estimate(hj["tau_int"]["topological_charge"]));
-    CHECK(estimate(hj["tau_int"]["plaquette"]));
+    CHECK(is_estimate(hj["observables"]["plaquette"]));
+    CHECK(is_estimate(hj["observables"]["topological_susceptibility"]));
+    CHECK(is_estimate(hj["tau_int"]["topological_charge"]));
+    CHECK(is_estimate(hj["tau_int"]["plaquette"]));
     CHECK(hj["cost_per_effective_sample"]["observable"] == "topological_charge");
-    if (theory == "schwinger") CHECK(estimate(hj["observables"]["chiral_condensate"]));
+    if (theory == "schwinger") CHECK(is_estimate(hj["observables"]["chiral_condensate"]));
 
     const CliResult s = cli({"sample", (dir / "run").string(), "--n", "3"});
     REQUIRE(s.code == 0);
