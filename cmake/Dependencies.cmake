@@ -22,10 +22,11 @@ find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
+pkg_check_modules(GSL REQUIRED IMPORTED_TARGET gsl)   # the VEGAS and plain Monte Carlo baselines of integration/
 
 add_library(latflow_deps INTERFACE)
 target_link_libraries(latflow_deps INTERFACE
-  Boost::boost Eigen3::Eigen tomlplusplus::tomlplusplus CLI11::CLI11 PkgConfig::FFTW3)
+  Boost::boost Eigen3::Eigen tomlplusplus::tomlplusplus CLI11::CLI11 PkgConfig::FFTW3 PkgConfig::GSL)
 
 set(LATFLOW_WARNINGS -Wall -Wextra)
 

@@ -150,6 +150,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                                   "fine-tune and from-scratch runs on larger ones (transfer.csv)");
   transfer->add_option("study", card, "study file (TOML), e.g. experiments/studies/transfer-cpu.toml")->required();
   add_sets(*transfer, g);
+  auto* integrate = app.add_subcommand("integrate", "integrate a function on [0, 1]^d by neural importance sampling, "
+                                                    "against plain Monte Carlo and VEGAS at equal evaluation counts");
+  integrate->add_option("card", card, "integration card (TOML), e.g. experiments/runcards/nis-camel.toml")->required();
+  add_sets(*integrate, g);
+  integrate->add_flag("--json", json, "print one JSON object (also written to results.json)");
   auto* plot = app.add_subcommand("plot", "remake the plots of a run or study directory from its result files");
   plot->add_option("dir", run_dir, "run directory or study output directory")->required();
 
@@ -196,6 +201,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*scaling) return cmd_scaling(card, g, out, err);
     if (*transfer) return cmd_transfer(card, g, out, err);
     if (*plot) return cmd_plot(run_dir, out, err);
+    if (*integrate) return cmd_integrate(card, g, json, out, err);
   } catch (const UserError& e) {
     err << "latflow: error: " << one_line(e.what()) << "\n";
     return 2;

@@ -33,5 +33,6 @@ int cmd_run(const std::string& card, const GlobalOptions& g, std::ostream& out, 
 int cmd_scaling(const std::string& study, GlobalOptions g, std::ostream& out, std::ostream& err);
 int cmd_transfer(const std::string& study, GlobalOptions g, std::ostream& out, std::ostream& err);
 int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err);
+int cmd_integrate(const std::string& card, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err);
 
 }  // namespace latflow::cli

@@ -5,11 +5,13 @@
 #include <sstream>
 
 #include "experiments/commands.hpp"
+#include "experiments/integrate.hpp"
 #include "experiments/memory_estimate.hpp"
 #include "experiments/run_steps.hpp"
 #include "experiments/session.hpp"
 #include "experiments/runcard.hpp"
 #include "flows/registry.hpp"
+#include "integration/registry.hpp"
 #include "lattice/presets.hpp"
 #include "train/gradient_estimator.hpp"
 #include "train/registry.hpp"
@@ -37,6 +39,7 @@ int cmd_list(std::ostream& out) {
   print_registry(out, "ODE steppers", "solver.method", odes::stepper_registry());
   print_registry(out, "Gradient methods", "solver.gradient", odes::gradient_method_registry());
   print_registry(out, "Gradient estimators", "train.estimator", estimator_registry());
+  print_registry(out, "Integrands (integration cards)", "integrand.name", integrand_registry());
   out << "Parameter presets (lattice.preset)\n";
   for (const auto& p : presets()) {
     std::ostringstream couplings;
@@ -48,13 +51,22 @@ int cmd_list(std::ostream& out) {
 }
 
 int cmd_config_show(const std::string& card_path, const GlobalOptions& g, std::ostream& out) {
-  const RunCard card = load_card_argument(card_path, g.overrides());
+  const RunCard card = load_card_argument(card_path, g.overrides(), card_kind(card_path));
   out << "# " << card_path << ", resolved (defaults filled in); each key: what it is [what it allows]\n"
       << card.to_toml();
   return 0;
 }
 
 int cmd_config_check(const std::string& card_path, const GlobalOptions& g, std::ostream& out) {
+  if (&card_kind(card_path) == &integration_cards()) {
+    const RunCard card = load_card_argument(card_path, g.overrides(), integration_cards());
+    const IntegrandPtr f = integrand_of(card.config);
+    const CubeFlow flow = cube_flow_of(card.config);
+    check_nis_options(comparison_options_of(card.config).nis);
+    out << "ok: " << card_path << ": " << f->name() << " on [0, 1]^" << f->dimension() << ", a flow of "
+        << flow->cells() << " coupling cells with " << flow->parameter_count() << " parameters\n";
+    return 0;
+  }
   const Session s(load_card_argument(card_path, g.overrides()));
   const SamplerPtr flow = s.build_model();
   check_estimator_fits(*estimator_registry().create(s.card.config.get<std::string>("train.estimator")), *flow);

@@ -44,15 +44,16 @@ InterruptGuard::~InterruptGuard() {
 }
 bool InterruptGuard::interrupted() { return g_interrupted.load(); }
 
-RunCard load_card_argument(const std::string& path, const std::vector<std::string>& sets) {
+RunCard load_card_argument(const std::string& path, const std::vector<std::string>& sets, const CardSchema& schema) {
   if (fs::is_directory(path)) {
     if (fs::exists(fs::path(path) / "runcard.toml"))
       throw UserError("'" + path + "' is a run directory, not a run card; to continue its training: latflow train " +
                       path + " --resume; to evaluate it: latflow eval " + path);
     throw UserError("run card '" + path + "' is a directory, not a file");
   }
-  return load_runcard(path, sets);
+  return load_runcard(path, sets, schema);
 }
+
 
 RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& sets) {
   const std::string path = run_dir + "/runcard.toml";

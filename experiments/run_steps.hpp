@@ -34,7 +34,8 @@ class InterruptGuard {
 
 /// The run card named on a command line. A directory is refused with what to do instead (a run
 /// directory: --resume or eval).
-RunCard load_card_argument(const std::string& path, const std::vector<std::string>& sets);
+RunCard load_card_argument(const std::string& path, const std::vector<std::string>& sets,
+                           const CardSchema& schema = lattice_cards());
 
 /// The run card recorded in a run directory, with overrides applied.
 RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& sets);

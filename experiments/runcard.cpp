@@ -1,5 +1,6 @@
 #include "experiments/runcard.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -18,44 +19,54 @@ namespace latflow {
 
 namespace {
 
-const KeySpec* find_spec(const std::string& key) {
-  for (const auto& s : runcard_schema())
+const KeySpec* find_spec(const std::string& key, const CardSchema& schema) {
+  for (const auto& s : schema.keys())
     if (s.key == key) return &s;
   return nullptr;
 }
 
-std::vector<std::string> all_keys() {
+std::vector<std::string> all_keys(const CardSchema& schema) {
   std::vector<std::string> keys;
-  for (const auto& s : runcard_schema()) keys.push_back(s.key);
+  for (const auto& s : schema.keys()) keys.push_back(s.key);
   return keys;
 }
 
-std::vector<std::string> all_sections() {
+std::vector<std::string> all_sections(const CardSchema& schema) {
   std::vector<std::string> out;
-  for (const auto& s : runcard_schema()) {
+  for (const auto& s : schema.keys()) {
     const std::string sec = s.key.substr(0, s.key.find('.'));
     if (out.empty() || out.back() != sec) out.push_back(sec);
   }
   return out;
 }
 
-[[noreturn]] void unknown_key(const std::string& key, const std::string& where) {
+[[noreturn]] void unknown_key(const std::string& key, const std::string& where, const CardSchema& schema) {
   const auto dot = key.find('.');
-  const auto sections = all_sections();
+  const auto sections = all_sections(schema);
+  const auto keys = all_keys(schema);
   const std::string sec = key.substr(0, dot);
   if (dot == std::string::npos)
     throw ConfigError(where + "'" + key + "' is not a run-card key; keys are written section.key" +
-                      text::did_you_mean(key, all_keys()));
+                      text::did_you_mean(key, keys));
   bool known_section = false;
   for (const auto& s : sections) known_section |= (s == sec);
-  if (!known_section)
-    throw ConfigError(where + "unknown section [" + sec + "]" + text::did_you_mean(sec, sections) +
+  if (!known_section) {
+    // A section of the other kind of card: say which command reads it.
+    const bool integration = &schema == &integration_cards();
+    const auto other = all_sections(integration ? lattice_cards() : integration_cards());
+    const std::string kind =
+        std::find(other.begin(), other.end(), sec) == other.end() ? ""
+        : integration ? " (a section of lattice run cards, read by train, run and mcmc; `latflow integrate` reads "
+                        "integration cards)"
+                      : " (a section of integration cards, read by `latflow integrate`)";
+    throw ConfigError(where + "unknown section [" + sec + "]" + kind + text::did_you_mean(sec, sections) +
                       "; sections: " + text::quoted_list(sections));
+  }
   std::vector<std::string> in_section;
-  for (const auto& k : all_keys())
+  for (const auto& k : keys)
     if (k.rfind(sec + ".", 0) == 0) in_section.push_back(k);
   std::string hint = text::did_you_mean(key, in_section);
-  if (hint.empty()) hint = text::did_you_mean(key, all_keys());
+  if (hint.empty()) hint = text::did_you_mean(key, keys);
   throw ConfigError(where + "unknown key '" + key + "'" + hint + "; keys of [" + sec +
                     "]: " + text::quoted_list(in_section));
 }
@@ -227,24 +238,69 @@ void resolve_derived(RunCard& card) {
     c.set("model.coarse_L", auto_coarse_L(c.get<std::int64_t>("lattice.L")));
 }
 
+/// The preset, then the theory's defaults, under what the user wrote.
+void fill_lattice(RunCard& card, const std::string& where) {
+  const std::string preset_name = card.config.get<std::string>("lattice.preset");
+  if (!preset_name.empty()) {
+    check_value(*find_spec("lattice.preset", lattice_cards()), preset_name);
+    const Preset& p = preset(preset_name);
+    if (card.explicit_keys.count("lattice.theory") && card.config.get<std::string>("lattice.theory") != p.theory)
+      throw ConfigError(where + "lattice.preset '" + preset_name + "' is a point of the " + p.theory +
+                        " theory, but this card has lattice.theory = \"" +
+                        card.config.get<std::string>("lattice.theory") + "\"");
+    std::vector<std::pair<std::string, ConfigValue>> fill = {{"lattice.theory", p.theory}, {"lattice.L", p.L}};
+    for (const auto& [key, value] : p.couplings) fill.emplace_back(key, value);
+    for (const auto& [key, value] : fill)
+      if (!card.explicit_keys.count(key)) card.config.set(key, value);
+  }
+  for (const auto& [key, value] : theory_defaults(card.config.get<std::string>("lattice.theory")))
+    if (!card.explicit_keys.count(key)) card.config.set(key, value);
+}
+
+void finish_lattice(RunCard& card) {
+  check_consistency(card);
+  resolve_derived(card);
+}
+
 }  // namespace
 
-std::vector<std::pair<std::string, ConfigValue>> parse_overrides(const std::vector<std::string>& sets) {
+const CardSchema& lattice_cards() {
+  static const CardSchema kind{&runcard_schema, &fill_lattice, &finish_lattice};
+  return kind;
+}
+
+const CardSchema& integration_cards() {
+  static const CardSchema kind{&integration_schema, [](RunCard&, const std::string&) {}, [](RunCard&) {}};
+  return kind;
+}
+
+const CardSchema& card_kind(const std::string& path) {
+  try {
+    const toml::table t = toml::parse(read_regular_file(path, "run card", std::size_t{1} << 20), path);
+    for (const char* section : {"integrand", "nis", "vegas"})
+      if (t.contains(section)) return integration_cards();
+  } catch (const std::exception&) {
+  }
+  return lattice_cards();
+}
+
+std::vector<std::pair<std::string, ConfigValue>> parse_overrides(const std::vector<std::string>& sets,
+                                                                 const CardSchema& schema) {
   std::vector<std::pair<std::string, ConfigValue>> out;
   for (const auto& s : sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
       throw ConfigError("--set '" + s + "' is not of the form section.key=value");
     const std::string key = s.substr(0, eq);
-    const KeySpec* spec = find_spec(key);
-    if (!spec) unknown_key(key, "--set: ");
+    const KeySpec* spec = find_spec(key, schema);
+    if (!spec) unknown_key(key, "--set: ", schema);
     out.emplace_back(key, from_text(*spec, s.substr(eq + 1)));
   }
   return out;
 }
 
 RunCard parse_runcard(const std::string& toml_text, const std::string& source,
-                      const std::vector<std::string>& sets) {
+                      const std::vector<std::string>& sets, const CardSchema& schema) {
   const std::string where = source.empty() ? "" : source + ": ";
   toml::table table;
   try {
@@ -257,49 +313,35 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
 
   RunCard card;
   card.source = source;
+  card.schema = &schema;
   std::vector<std::pair<std::string, ConfigValue>> given;
   for (const auto& [sec_key, sec_node] : table) {
     const std::string sec(sec_key.str());
     const auto* sec_table = sec_node.as_table();
     if (!sec_table) {
-      if (!find_spec(sec)) unknown_key(sec, where);
+      if (!find_spec(sec, schema)) unknown_key(sec, where, schema);
       throw ConfigError(where + "'" + sec + "' must be inside a [section]");
     }
     for (const auto& [k, node] : *sec_table) {
       const std::string key = sec + "." + std::string(k.str());
-      const KeySpec* spec = find_spec(key);
-      if (!spec) unknown_key(key, where);
+      const KeySpec* spec = find_spec(key, schema);
+      if (!spec) unknown_key(key, where, schema);
       given.emplace_back(key, from_toml(*spec, node, where));
     }
   }
-  for (auto& kv : parse_overrides(sets)) given.push_back(std::move(kv));
+  for (auto& kv : parse_overrides(sets, schema)) given.push_back(std::move(kv));
 
-  // Defaults, then the preset, then what the user wrote.
-  for (const auto& s : runcard_schema())
+  // Defaults, then what the user wrote, then what depends on it (a preset, a theory's defaults).
+  for (const auto& s : schema.keys())
     if (s.fallback) card.config.set(s.key, *s.fallback);
   for (const auto& [key, value] : given) {
     card.config.set(key, value);
     card.explicit_keys.insert(key);
   }
-  const std::string preset_name = card.config.get<std::string>("lattice.preset");
-  if (!preset_name.empty()) {
-    check_value(*find_spec("lattice.preset"), preset_name);
-    const Preset& p = preset(preset_name);
-    if (card.explicit_keys.count("lattice.theory") && card.config.get<std::string>("lattice.theory") != p.theory)
-      throw ConfigError(where + "lattice.preset '" + preset_name + "' is a point of the " + p.theory +
-                        " theory, but this card has lattice.theory = \"" +
-                        card.config.get<std::string>("lattice.theory") + "\"");
-    std::vector<std::pair<std::string, ConfigValue>> fill = {{"lattice.theory", p.theory}, {"lattice.L", p.L}};
-    for (const auto& [key, value] : p.couplings) fill.emplace_back(key, value);
-    for (const auto& [key, value] : fill)
-      if (!card.explicit_keys.count(key)) card.config.set(key, value);
-  }
-
-  for (const auto& [key, value] : theory_defaults(card.config.get<std::string>("lattice.theory")))
-    if (!card.explicit_keys.count(key)) card.config.set(key, value);
+  schema.fill(card, where);
 
   // Keys that belong to another convention (or model) are errors when given, absent otherwise.
-  for (const auto& s : runcard_schema()) {
+  for (const auto& s : schema.keys()) {
     const bool applies = condition_holds(s.only_with, card.config);
     if (!applies) {
       if (card.explicit_keys.count(s.key))
@@ -325,15 +367,14 @@ RunCard parse_runcard(const std::string& toml_text, const std::string& source,
     }
   }
   try {
-    check_consistency(card);
+    schema.finish(card);
   } catch (const ConfigError& e) {
     throw ConfigError(where + e.what());
   }
-  resolve_derived(card);
   return card;
 }
 
-RunCard load_runcard(const std::string& path, const std::vector<std::string>& sets) {
+RunCard load_runcard(const std::string& path, const std::vector<std::string>& sets, const CardSchema& schema) {
   // A run card is a small text file; a megabyte is far more than any card and less than any mistake.
   const std::string text = read_regular_file(path, "run card", std::size_t{1} << 20);
   bool has_content = false;
@@ -345,13 +386,13 @@ RunCard load_runcard(const std::string& path, const std::vector<std::string>& se
   if (!has_content)
     throw ConfigError(path + ": the run card is empty; a card sets at least one key (all defaults: "
                       "experiments/runcards/quickstart.toml is a starting point)");
-  return parse_runcard(text, path, sets);
+  return parse_runcard(text, path, sets, schema);
 }
 
 std::string RunCard::to_toml(bool with_docs) const {
   std::ostringstream os;
   std::string section;
-  for (const auto& s : runcard_schema()) {
+  for (const auto& s : schema->keys()) {
     if (!config.has(s.key)) continue;
     const auto dot = s.key.find('.');
     const std::string sec = s.key.substr(0, dot);

@@ -1,8 +1,9 @@
 #pragma once
-// Run cards: one TOML file per experiment, with sections [lattice], [model], [solver], [train], [eval],
-// [hmc], [output] and [run]. Every key a run card may hold is declared once in the schema
-// (experiments/runcard_schema.cpp) with its type, default, allowed range or choices and a one-line doc;
-// the schema is what `latflow config show` prints and what validation enforces.
+// Run cards: one TOML file per experiment. Lattice cards (train, run, mcmc, ...) have sections [lattice],
+// [model], [solver], [train], [eval], [hmc], [reference], [output] and [run]; integration cards
+// (`latflow integrate`) have [integrand], [nis], [vegas], [output] and [run]. Each kind is a CardSchema.
+// Every key a run card may hold is declared once in its schema (experiments/runcard_schema.cpp) with its
+// type, default, allowed range or choices and a one-line doc; the schema is what `latflow config show` prints and what validation enforces.
 //
 // Resolution order (later wins): schema defaults < the theory's defaults < lattice.preset < the card file <
 // --set overrides.
@@ -32,8 +33,29 @@ struct KeySpec {
   std::string only_with;
 };
 
-/// The schema, in the order `config show` prints it.
+/// The schema of lattice cards, in the order `config show` prints it.
 const std::vector<KeySpec>& runcard_schema();
+/// The schema of integration cards.
+const std::vector<KeySpec>& integration_schema();
+
+struct RunCard;
+
+/// A kind of run card: its keys and the resolution steps that depend on the kind.
+struct CardSchema {
+  const std::vector<KeySpec>& (*keys)();
+  /// Fills keys that depend on others (a preset, a theory's defaults) before the conditions are checked;
+  /// `where` prefixes error messages.
+  void (*fill)(RunCard& card, const std::string& where);
+  /// Cross-key rules and derived values, after validation.
+  void (*finish)(RunCard& card);
+};
+
+/// Lattice cards (the default of every function below) and integration cards.
+const CardSchema& lattice_cards();
+const CardSchema& integration_cards();
+/// The kind of the card at `path`: an integration card if it has an [integrand], [nis] or [vegas] section,
+/// else a lattice card (a file that cannot be read or parsed counts as a lattice card; loading it says why).
+const CardSchema& card_kind(const std::string& path);
 
 /// Defaults that depend on lattice.theory (the model a theory samples with, unless the card says otherwise);
 /// applied after the preset and before validation, so `config show` prints them like any default.
@@ -48,18 +70,21 @@ struct RunCard {
   Config config;
   std::string source;                 ///< the card's path, or "" for an in-memory card
   std::set<std::string> explicit_keys;///< keys given by the card or --set (not defaults or a preset)
+  const CardSchema* schema = &lattice_cards();
 
   /// TOML of the resolved card, keys in schema order, each with its doc and allowed values as a comment.
   std::string to_toml(bool with_docs = true) const;
 };
 
 /// Parses "section.key=value" overrides; the value is read with the type the schema gives the key.
-std::vector<std::pair<std::string, ConfigValue>> parse_overrides(const std::vector<std::string>& sets);
+std::vector<std::pair<std::string, ConfigValue>> parse_overrides(const std::vector<std::string>& sets,
+                                                                 const CardSchema& schema = lattice_cards());
 
 /// Loads, resolves and validates a run card file; throws ConfigError (or UserError for I/O) on bad input.
-RunCard load_runcard(const std::string& path, const std::vector<std::string>& sets = {});
+RunCard load_runcard(const std::string& path, const std::vector<std::string>& sets = {},
+                     const CardSchema& schema = lattice_cards());
 /// The same from TOML text (tests, and cards stored in run directories).
 RunCard parse_runcard(const std::string& toml_text, const std::string& source,
-                      const std::vector<std::string>& sets = {});
+                      const std::vector<std::string>& sets = {}, const CardSchema& schema = lattice_cards());
 
 }  // namespace latflow

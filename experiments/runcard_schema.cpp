@@ -5,6 +5,12 @@
 
 #include "experiments/runcard.hpp"
 #include "flows/registry.hpp"
+#include "integration/coupling_masks.hpp"
+#include "integration/cube_flow.hpp"
+#include "integration/gsl_baselines.hpp"
+#include "integration/neural_importance_sampling.hpp"
+#include "integration/nis_loss.hpp"
+#include "integration/registry.hpp"
 #include "lattice/presets.hpp"
 #include "lattice/registry.hpp"
 #include "odes/registry.hpp"
@@ -215,6 +221,55 @@ std::vector<KeySpec> build_schema() {
   };
 }
 
+/// Integration cards (`latflow integrate`): neural importance sampling against plain Monte Carlo and VEGAS.
+/// The defaults are a small version of ZüNIS's shipped configuration (Deutschmann & Götz, arXiv 2401.09069:
+/// pwquad, 20 bins, iflow masks x 2, a 256 x 8 conditioner, Adam 1e-4, 10 survey steps of 1e5 points), sized
+/// for a laptop core.
+std::vector<KeySpec> build_integration_schema() {
+  const std::string widths = "integrand.name=gaussian|camel|slashed_circle";
+  std::vector<KeySpec> keys = {
+      // ---- the integrand on [0, 1]^d
+      str("integrand.name", "camel", "the function integrated over [0, 1]^d", names_of(&integrand_registry)),
+      integer("integrand.d", 2, "dimension d of the unit hypercube", 1, 1024),
+      only_with(num("integrand.width", 0.2208, "s of the Gaussian and camel, sig of the slashed circle", 0.0, kInf, true),
+                widths),
+      only_with(num("integrand.radius", 0.3, "ring radius of the slashed circle", 0.0, kInf, true),
+                "integrand.name=slashed_circle"),
+      only_with(num("integrand.frequency", 20.0, "a of offset + cos^2(a sum x_i)"), "integrand.name=sinusoid"),
+      only_with(num("integrand.offset", 0.1, "offset of the sinusoid", 0.0), "integrand.name=sinusoid"),
+
+      // ---- the flow, its training (survey) and its integration (refine)
+      str("nis.transform", "piecewise_quadratic", "coupling transform of [0, 1]", fixed(cube_transforms())),
+      integer("nis.bins", 20, "bins of the coupling transform", 1, 4096),
+      str("nis.masking", "iflow", "which coordinates each coupling cell transforms", fixed(masking_strategies())),
+      integer("nis.repetitions", 2, "repetitions of the masking's cells", 1, 1000),
+      integer("nis.hidden_width", 64, "width of the conditioner's hidden layers", 1, 1e5),
+      integer("nis.hidden_layers", 3, "hidden layers after the first of each conditioner", 0, 1000),
+      str("nis.dtype", "float64", "precision of the flow and the weights", fixed({"float64", "float32"})),
+      str("nis.loss", "variance", "training loss, estimated with importance-weighted sample reuse", fixed(nis_losses())),
+      str("nis.survey", "adaptive", "where survey points come from: uniform, the frozen flow, or uniform until the "
+                                    "flow is better", fixed(survey_strategies())),
+      integer("nis.survey_iterations", 10, "survey iterations (each draws and evaluates one batch)", 1, 1e6),
+      integer("nis.survey_points", 10000, "integrand evaluations per survey iteration", 1, 1e9),
+      integer("nis.epochs", 5, "passes over each survey batch", 1, 1e6),
+      integer("nis.minibatch", 2000, "points per gradient step", 1, 1e9),
+      num("nis.learning_rate", 1e-3, "Adam learning rate", 0.0, 10.0, true),
+      integer("nis.refine_iterations", 5, "independent integration batches of the trained flow", 1, 1e6),
+      integer("nis.refine_points", 20000, "integrand evaluations per integration batch", 2, 1e9),
+
+      // ---- the VEGAS baseline (GSL), trained on the survey's evaluations
+      flag("vegas.enabled", true, "compare with GSL's VEGAS at equal evaluation counts"),
+      str("vegas.mode", "importance_only", "GSL's mode: importance_only (ZüNIS's comparison), importance (with "
+                                           "stratification), stratified", fixed(vegas_modes())),
+      num("vegas.alpha", 1.5, "grid stiffness alpha (GSL's default 1.5)", 0.0),
+  };
+  // Where results go and how the run is executed: the keys of lattice cards.
+  for (const auto& spec : runcard_schema())
+    if (spec.key.rfind("output.", 0) == 0 || (spec.key.rfind("run.", 0) == 0 && spec.key != "run.memory_limit_gb"))
+      keys.push_back(spec);
+  return keys;
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, ConfigValue>>& theory_defaults(const std::string& theory) {
@@ -236,6 +291,11 @@ const std::vector<std::pair<std::string, ConfigValue>>& theory_defaults(const st
 
 const std::vector<KeySpec>& runcard_schema() {
   static const std::vector<KeySpec> schema = build_schema();
+  return schema;
+}
+
+const std::vector<KeySpec>& integration_schema() {
+  static const std::vector<KeySpec> schema = build_integration_schema();
   return schema;
 }
 
