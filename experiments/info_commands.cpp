@@ -64,7 +64,7 @@ int cmd_config_check(const std::string& card_path, const GlobalOptions& g, std::
     const CubeFlow flow = cube_flow_of(card.config);
     check_nis_options(comparison_options_of(card.config).nis);
     out << "ok: " << card_path << ": " << f->name() << " on [0, 1]^" << f->dimension() << ", a flow of "
-        << flow->cells() << " coupling cells with " << flow->parameter_count() << " parameters\n";
+        << flow->cells().size() << " coupling cells with " << flow->parameter_count() << " parameters\n";
     return 0;
   }
   const Session s(load_card_argument(card_path, g.overrides()));

@@ -116,7 +116,7 @@ int cmd_integrate(const std::string& card_path, const GlobalOptions& g, bool jso
   RunDirectory dir(run_directory_of(card), g.force ? RunDirectory::Mode::Force : RunDirectory::Mode::Fresh);
   dir.write_file("runcard.toml", card.to_toml());
   dir.log("integrate " + f->name() + " d=" + std::to_string(f->dimension()) + ", flow with " +
-          std::to_string(flow->parameter_count()) + " parameters in " + std::to_string(flow->cells()) + " cells");
+          std::to_string(flow->parameter_count()) + " parameters in " + std::to_string(flow->cells().size()) + " cells");
 
   const std::int64_t total = options.nis.survey_iterations() + options.nis.refine_iterations() + 2;
   Progress progress(err, "integrate", total, Progress::is_terminal(2));

@@ -2,7 +2,8 @@
 // Which coordinates of a point of [0, 1]^d each coupling cell transforms; the others pass through and
 // condition it. The strategies of ZüNIS (Deutschmann & Götz, arXiv 2401.09069; masking.py of their code):
 //
-//   checkerboard   2 cells: the even coordinates, then the odd ones;
+//   checkerboard   2 cells: the even coordinates, then the odd ones (two coordinates of equal parity are
+//                  always transformed together, each conditioned only on the other parity);
 //   maximal        d cells, cell k transforming coordinate k alone;
 //   iflow          the binary masks of i-flow (Gao, Isaacson & Krause, arXiv 2001.05486): for each of the
 //                  n = max(1, ceil(log2 d)) bits b of the coordinate index, the coordinates whose bit b is 0,

@@ -73,7 +73,8 @@ class CubeFlowImpl : public torch::nn::Module {
   at::Tensor log_prob(const at::Tensor& x);
 
   const CubeFlowOptions& options() const { return options_; }
-  std::int64_t cells() const { return static_cast<std::int64_t>(cells_.size()); }
+  /// The coupling cells, in the order sample() applies them.
+  const std::vector<CubeCoupling>& cells() const { return cells_; }
   c10::TensorOptions tensor_options() const { return probe_.options(); }
   std::int64_t parameter_count() const;
 

@@ -33,7 +33,11 @@ double call_integrand(double* x, std::size_t dim, void* context) {
   try {
     c10::InferenceMode inference;
     const at::Tensor point = torch::from_blob(x, {1, static_cast<std::int64_t>(dim)}, torch::kDouble);
-    return evaluate_checked(*c->f, point).item<double>();
+    const at::Tensor y = (*c->f)(point);
+    if (y.numel() != 1) evaluate_checked(*c->f, point);  // reports the wrong shape
+    const double value = y.item<double>();
+    if (!(std::isfinite(value) && value >= 0)) throw_bad_integrand_value(*c->f, value, point[0]);
+    return value;
   } catch (...) {
     c->error = std::current_exception();
     return 0.0;

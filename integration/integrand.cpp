@@ -16,6 +16,15 @@ void require_integrand_option(bool ok, const std::string& integrand, const std::
   throw UserError(os.str());
 }
 
+void throw_bad_integrand_value(const Integrand& f, double value, const at::Tensor& x) {
+  std::ostringstream os;
+  os << "integrand '" << f.name() << "' returned " << value << " at x = (";
+  const at::Tensor xi = x.to(torch::kCPU, torch::kDouble).contiguous();
+  for (std::int64_t k = 0; k < xi.numel(); ++k) os << (k ? ", " : "") << xi.data_ptr<double>()[k];
+  os << "); importance sampling needs finite values >= 0";
+  throw UserError(os.str());
+}
+
 at::Tensor evaluate_checked(const Integrand& f, const at::Tensor& x) {
   const at::Tensor y = f(x);
   if (y.dim() != 1 || y.size(0) != x.size(0))
@@ -24,12 +33,7 @@ at::Tensor evaluate_checked(const Integrand& f, const at::Tensor& x) {
   const at::Tensor bad = torch::logical_not(torch::isfinite(y)).logical_or(y < 0);
   if (bad.any().item<bool>()) {
     const std::int64_t i = bad.nonzero().index({0, 0}).item<std::int64_t>();
-    std::ostringstream os;
-    os << "integrand '" << f.name() << "' returned " << y[i].item<double>() << " at x = (";
-    const at::Tensor xi = x[i].to(torch::kCPU, torch::kDouble).contiguous();
-    for (std::int64_t k = 0; k < xi.numel(); ++k) os << (k ? ", " : "") << xi.data_ptr<double>()[k];
-    os << "); importance sampling needs finite values >= 0";
-    throw UserError(os.str());
+    throw_bad_integrand_value(f, y[i].item<double>(), x[i]);
   }
   return y;
 }

@@ -53,6 +53,9 @@ using IntegrandPtr = std::shared_ptr<const Integrand>;
 void require_integrand_option(bool ok, const std::string& integrand, const std::string& key,
                               const std::string& allowed, double value);
 
+/// Throws the UserError of evaluate_checked for the value f returned at the point x [d].
+[[noreturn]] void throw_bad_integrand_value(const Integrand& f, double value, const at::Tensor& x);
+
 /// f evaluated at x, checked: a value that is NaN, infinite or negative is a UserError naming the integrand,
 /// the value and the point (an importance-sampling weight f/q must be finite and non-negative).
 at::Tensor evaluate_checked(const Integrand& f, const at::Tensor& x);
