@@ -29,6 +29,17 @@ bool finite_gradients(const std::vector<at::Tensor>& params) {
   return true;
 }
 
+std::vector<at::Tensor> snapshot(const std::vector<at::Tensor>& params) {
+  std::vector<at::Tensor> out;
+  for (const auto& p : params) out.push_back(p.detach().clone());
+  return out;
+}
+
+void restore(const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& saved) {
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
+}
+
 stats::Estimate batch_estimate(const at::Tensor& w) {
   const double n = static_cast<double>(w.numel());
   const double var = n > 1 ? w.var().item<double>() : 0.0;
@@ -70,6 +81,7 @@ std::vector<SurveyRecord> nis_survey(CubeFlowImpl& flow, const Integrand& f, con
   const auto opts = flow.tensor_options();
   const std::int64_t n = o.survey_points(), d = flow.options().dimension();
   bool forward = o.survey() == "forward";
+  std::vector<at::Tensor> before_last_step = snapshot(params);
   std::vector<SurveyRecord> records;
   for (std::int64_t it = 0; it < o.survey_iterations(); ++it) {
     if (o.survey() == "forward_flat_init") forward = it > 0;
@@ -114,6 +126,8 @@ std::vector<SurveyRecord> nis_survey(CubeFlowImpl& flow, const Integrand& f, con
             nis_loss(o.loss(), fx.index_select(0, idx), log_p.index_select(0, idx), flow.log_prob(x.index_select(0, idx)), scale);
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {
+          // The last step took the flow where its density is not finite: step back.
+          restore(params, before_last_step);
           ++rec.skipped_steps;
           continue;
         }
@@ -122,6 +136,7 @@ std::vector<SurveyRecord> nis_survey(CubeFlowImpl& flow, const Integrand& f, con
           ++rec.skipped_steps;
           continue;
         }
+        before_last_step = snapshot(params);
         adam.step();
         ++rec.steps;
         sum += value;
@@ -130,6 +145,16 @@ std::vector<SurveyRecord> nis_survey(CubeFlowImpl& flow, const Integrand& f, con
       if (counted > 0) last_epoch_loss = sum / static_cast<double>(counted);
     }
     adam.zero_grad();
+    {
+      // The iteration's last step is checked on the batch too, so that no step leaves a non-finite model.
+      torch::NoGradGuard no_grad;
+      const std::int64_t m = std::min(mb, n);
+      if (!std::isfinite(nis_loss(o.loss(), fx.narrow(0, 0, m), log_p.narrow(0, 0, m), flow.log_prob(x.narrow(0, 0, m)),
+                                  scale).item<double>())) {
+        restore(params, before_last_step);
+        ++rec.skipped_steps;
+      }
+    }
     if (rec.steps == 0)
       throw UserError("NIS training: every gradient step of survey iteration " + std::to_string(it) +
                       " had a non-finite loss or gradient, so the flow was left as it was; lower nis.learning_rate");

@@ -24,9 +24,10 @@
 // with the relative standard deviation of the weights w = f/q and the unweighting efficiency mean(w) / max(w)
 // (ZüNIS's definition; MadNIS's uses a bootstrap median of the maximum instead).
 //
-// No training step may produce a non-finite model: a minibatch whose loss or gradient is not finite is
-// skipped (counted in the survey record), and a survey iteration in which every step was skipped is a
-// UserError. Bad input (a negative, NaN or infinite f; an f that is zero at every point of the first survey)
+// No training step may produce a non-finite model: a minibatch whose gradient is not finite is skipped, and
+// one whose loss is not finite (the previous step took the flow too far) undoes that step; both are counted
+// in the survey record, the last step of each iteration is checked the same way, and a survey iteration in
+// which no step was taken is a UserError. Bad input (a negative, NaN or infinite f; an f that is zero at every point of the first survey)
 // is a UserError naming what was wrong.
 #include <cstdint>
 #include <functional>
