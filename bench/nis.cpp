@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
   app.add_option("--d", dims, "dimensions")->delimiter(',');
   app.add_option("--threads", threads, "torch intra-op threads (0: torch's default)");
   app.add_option("--dtype", dtype, "float32 or float64 (the flow and its weights)");
+  app.add_option("--transform", flow_options.transform(), "piecewise_quadratic, piecewise_linear, rq_spline_interval");
+  app.add_option("--bins", flow_options.bins(), "bins of the coupling transform");
   app.add_option("--repetitions", flow_options.repetitions(), "repetitions of the iflow masks");
   app.add_option("--hidden-width", flow_options.hidden_width(), "conditioner width");
   app.add_option("--hidden-layers", flow_options.hidden_layers(), "conditioner hidden layers after the first");
@@ -116,9 +118,10 @@ int main(int argc, char** argv) {
   base.vegas.mode = "importance_only";
   const auto scalar = dtype == "float64" ? torch::kFloat64 : torch::kFloat32;
 
-  std::printf("bench_nis: %s, iflow masks x %lld, %lld x %lld conditioner, %s; survey %lld x %lld "
+  std::printf("bench_nis: %s with %lld bins, iflow masks x %lld, %lld x %lld conditioner, %s; survey %lld x %lld "
               "points, %lld epochs, minibatch %lld, %s loss, %s survey, lr %g; %lld evaluations to integrate; %d threads\n",
-              flow_options.transform().c_str(), static_cast<long long>(flow_options.repetitions()),
+              flow_options.transform().c_str(), static_cast<long long>(flow_options.bins()),
+              static_cast<long long>(flow_options.repetitions()),
               static_cast<long long>(flow_options.hidden_layers() + 1), static_cast<long long>(flow_options.hidden_width()),
               dtype.c_str(), static_cast<long long>(survey_iterations), static_cast<long long>(survey_points),
               static_cast<long long>(epochs), static_cast<long long>(minibatch), loss.c_str(), survey.c_str(), lr,
