@@ -65,11 +65,7 @@ TEST_CASE("integrate: bad input is a one-line error with exit status 2", "[exper
   const auto check = [&](std::vector<std::string> sets, const std::string& expected) {
     std::vector<std::string> args = {"integrate", card, "--out", (dir / "run").string(), "--force", "--set"};
     args.insert(args.end(), sets.begin(), sets.end());
-    const CliResult r = cli(args);
-    INFO(r.err);
-    CHECK(r.code == 2);
-    CHECK_THAT(r.err, Catch::Contains(expected));
-    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    latflow::testing::check_user_error(cli(args), expected);
   };
   check({"integrand.d=0"}, "integrand.d");
   check({"integrand.width=0"}, "integrand.width");

@@ -35,11 +35,7 @@ TEST_CASE("ising: bad couplings, lattices and models are one-line errors saying 
   const auto check = [&](std::vector<std::string> sets, const std::string& expected) {
     std::vector<std::string> args = {"config", "check", card, "--set"};
     args.insert(args.end(), sets.begin(), sets.end());
-    const CliResult r = cli(args);
-    INFO(r.err);
-    CHECK(r.code == 2);
-    CHECK_THAT(r.err, Catch::Contains(expected));
-    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    latflow::testing::check_user_error(cli(args), expected);
   };
   check({"lattice.L=12"}, "power of two");
   check({"lattice.T=8"}, "square lattice");

@@ -1,12 +1,14 @@
 #pragma once
 // Runs the latflow command line in-process, capturing its exit status and both output streams; and the
 // scratch directories and files the command-line tests write.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
@@ -27,6 +29,14 @@ inline CliResult run_cli(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int code = latflow::cli::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
   return {code, out.str(), err.str()};
+}
+
+/// Checks that a command failed as bad input does: exit status 2 and one line on stderr containing `expected`.
+inline void check_user_error(const CliResult& r, const std::string& expected) {
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(expected));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
 /// Whether j is an estimate {"value": number, "error": number}, as the results files write them.

@@ -94,7 +94,7 @@ TEST_CASE("integrators: the sample-reuse losses agree for points from the unifor
     for (auto& p : flow->parameters()) p.add_(0.3 * torch::randn_like(p));
   }
   torch::NoGradGuard no_grad;
-  const std::int64_t n = 400000;
+  const std::int64_t n = 200000;
   const at::Tensor xu = torch::rand({n, 2}, torch::kDouble);
   const Density s = flow->sample(n);
   for (const auto& loss : nis_losses()) {
