@@ -45,7 +45,7 @@ TEST_CASE("coupling masks: every coordinate is transformed and every pair split 
     }
 }
 
-TEST_CASE("coupling masks: d = 1 keeps the one cell that transforms the coordinate; bad input is refused",
+TEST_CASE("coupling masks: d = 1 keeps the one cell that transforms the coordinate, and bad input is refused",
           "[integration]") {
   for (const auto& strategy : masking_strategies()) {
     INFO(strategy);
