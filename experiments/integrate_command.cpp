@@ -131,7 +131,8 @@ int cmd_integrate(const std::string& card_path, const GlobalOptions& g, bool jso
   progress.update(total, "done");
   progress.finish();
 
-  for (const auto& r : result.to_json()["survey"]) dir.append_metrics(r);
+  nlohmann::json r = result.to_json();
+  for (const auto& record : r["survey"]) dir.append_metrics(record);
   CheckpointMeta meta;
   meta.runcard = card.to_toml(false);
   for (const auto& rec : result.survey) meta.step += rec.steps;
@@ -139,7 +140,6 @@ int cmd_integrate(const std::string& card_path, const GlobalOptions& g, bool jso
   meta.stop_reason = "steps";
   save_checkpoint(dir.checkpoint(), *flow, nullptr, meta);
 
-  nlohmann::json r = result.to_json();
   r["integrand"] = {{"name", f->name()}, {"d", f->dimension()}};
   r["parameters"] = flow->parameter_count();
   dir.write_json("results.json", r);
