@@ -1,7 +1,6 @@
 // `latflow integrate CARD`: neural importance sampling of an integrand on [0, 1]^d against plain Monte Carlo
 // and VEGAS (integration/comparison.hpp), from an integration card ([integrand], [nis], [vegas], [output],
 // [run]). A thin layer: the card becomes the options of integration/, the work is done there.
-#include <filesystem>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -18,6 +17,7 @@
 #include "experiments/report.hpp"
 #include "experiments/run_directory.hpp"
 #include "experiments/run_steps.hpp"
+#include "experiments/session.hpp"
 #include "integration/comparison.hpp"
 #include "integration/registry.hpp"
 #include "train/checkpoint.hpp"
@@ -67,12 +67,6 @@ ComparisonOptions comparison_options_of(const Config& c) {
 namespace cli {
 
 namespace {
-
-std::string run_directory_of(const RunCard& card) {
-  const std::string dir = card.config.get<std::string>("output.dir");
-  if (!dir.empty()) return dir;
-  return "runs/" + (card.source.empty() ? std::string("integrate") : std::filesystem::path(card.source).stem().string());
-}
 
 std::string ratio_text(const nlohmann::json& v) {
   if (v.is_null()) return "n/a";

@@ -46,7 +46,7 @@ SamplerPtr Session::build_model() const {
   return model;
 }
 
-std::string Session::run_directory() const {
+std::string run_directory_of(const RunCard& card) {
   const std::string dir = card.config.get<std::string>("output.dir");
   if (!dir.empty()) return dir;
   const std::string stem = card.source.empty() ? "run" : std::filesystem::path(card.source).stem().string();

@@ -13,6 +13,9 @@
 
 namespace latflow {
 
+/// The run directory a card names: output.dir, or runs/<card name> (runs/run for an in-memory card).
+std::string run_directory_of(const RunCard& card);
+
 struct Session {
   RunCard card;
   Lattice lattice;
@@ -25,7 +28,7 @@ struct Session {
   /// The card's model on the session's device and dtype, freshly initialised.
   SamplerPtr build_model() const;
   /// The run directory the card names (output.dir, or runs/<card name>).
-  std::string run_directory() const;
+  std::string run_directory() const { return run_directory_of(card); }
 };
 
 }  // namespace latflow

@@ -55,7 +55,6 @@ nlohmann::json Comparison::to_json() const {
 
 Comparison compare_integrators(CubeFlowImpl& flow, const Integrand& f, const ComparisonOptions& o,
                                const ComparisonProgress& progress) {
-  check_nis_options(o.nis);
   torch::manual_seed(o.seed);
   Comparison c;
   c.exact = f.exact();

@@ -2,8 +2,8 @@
 
 #include <functional>
 
+#include "core/choices.hpp"
 #include "core/error.hpp"
-#include "core/text.hpp"
 
 namespace latflow {
 
@@ -28,8 +28,7 @@ std::vector<std::vector<std::int64_t>> coupling_masks(std::int64_t d, const std:
       cells.push_back([b](std::int64_t i) { return ((i >> b) & 1) == 1; });
     }
   } else {
-    throw UserError("unknown masking strategy '" + strategy + "'" + text::did_you_mean(strategy, masking_strategies()) +
-                    "; known: " + text::quoted_list(masking_strategies()));
+    require_choice("masking strategy", strategy, masking_strategies());
   }
   std::vector<std::vector<std::int64_t>> out;
   for (std::int64_t r = 0; r < repetitions; ++r)

@@ -12,8 +12,8 @@
 #include <gsl/gsl_rng.h>
 #include <torch/torch.h>
 
+#include "core/choices.hpp"
 #include "core/error.hpp"
-#include "core/text.hpp"
 
 namespace latflow {
 
@@ -69,10 +69,6 @@ void require_calls(std::int64_t calls, const std::string& who) {
   if (calls < 2) throw UserError(who + ": the number of evaluations must be >= 2; got " + std::to_string(calls));
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 }  // namespace
 
 std::vector<std::string> vegas_modes() { return {"importance_only", "importance", "stratified"}; }
@@ -104,11 +100,7 @@ MonteCarloResult gsl_vegas(const Integrand& f, const VegasOptions& o, std::int64
     throw UserError("vegas.iterations must be >= 1; got " + std::to_string(o.training_iterations));
   if (!(std::isfinite(o.alpha) && o.alpha >= 0))
     throw UserError("vegas.alpha must be a finite number >= 0; got " + std::to_string(o.alpha));
-  const auto modes = vegas_modes();
-  const auto m = std::find(modes.begin(), modes.end(), o.mode);
-  if (m == modes.end())
-    throw UserError("unknown vegas.mode '" + o.mode + "'" + text::did_you_mean(o.mode, modes) +
-                    "; known: " + text::quoted_list(modes));
+  const std::size_t mode = require_choice("vegas.mode", o.mode, vegas_modes());
   const int gsl_mode[] = {GSL_VEGAS_MODE_IMPORTANCE_ONLY, GSL_VEGAS_MODE_IMPORTANCE, GSL_VEGAS_MODE_STRATIFIED};
   gsl_errors_off();
   const auto start = std::chrono::steady_clock::now();
@@ -122,7 +114,7 @@ MonteCarloResult gsl_vegas(const Integrand& f, const VegasOptions& o, std::int64
   gsl_monte_vegas_params params;
   gsl_monte_vegas_params_get(state.get(), &params);
   params.alpha = o.alpha;
-  params.mode = gsl_mode[m - modes.begin()];
+  params.mode = gsl_mode[mode];
   params.verbose = -1;
   params.iterations = static_cast<std::size_t>(o.training_iterations);
   params.stage = 0;

@@ -1,23 +1,18 @@
 #include "integration/neural_importance_sampling.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 
 #include <torch/torch.h>
 
+#include "core/choices.hpp"
 #include "core/error.hpp"
-#include "core/text.hpp"
 #include "integration/nis_loss.hpp"
 
 namespace latflow {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void require_count(std::int64_t v, const std::string& key) {
   if (v < 1) throw UserError("nis." + key + " must be an integer >= 1; got " + std::to_string(v));
@@ -59,12 +54,8 @@ void check_nis_options(const NisOptions& o) {
   require_count(o.refine_points(), "refine_points");
   if (!(std::isfinite(o.learning_rate()) && o.learning_rate() > 0))
     throw UserError("nis.learning_rate must be a finite number > 0; got " + std::to_string(o.learning_rate()));
-  const auto losses = nis_losses(), strategies = survey_strategies();
-  if (std::find(losses.begin(), losses.end(), o.loss()) == losses.end())
-    throw UserError("unknown nis.loss '" + o.loss() + "'; known: " + text::quoted_list(losses));
-  if (std::find(strategies.begin(), strategies.end(), o.survey()) == strategies.end())
-    throw UserError("unknown nis.survey '" + o.survey() + "'" + text::did_you_mean(o.survey(), strategies) +
-                    "; known: " + text::quoted_list(strategies));
+  require_choice("nis.loss", o.loss(), nis_losses());
+  require_choice("nis.survey", o.survey(), survey_strategies());
 }
 
 std::vector<SurveyRecord> nis_survey(CubeFlowImpl& flow, const Integrand& f, const NisOptions& o,
