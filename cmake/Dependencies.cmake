@@ -23,10 +23,17 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
 pkg_check_modules(GSL REQUIRED IMPORTED_TARGET gsl)   # the VEGAS and plain Monte Carlo baselines of integration/
+# c10d's Gloo backend is compiled into LibTorch, but the wheel ships no gloo headers, which
+# ProcessGroupGloo.hpp includes: Debian's libgloo-dev provides them (headers only; nothing more is linked).
+find_path(GLOO_INCLUDE_DIR gloo/algorithm.h)
+if(NOT GLOO_INCLUDE_DIR)
+  message(FATAL_ERROR "gloo headers (gloo/algorithm.h) not found: install libgloo-dev (scripts/setup.sh does)")
+endif()
 
 add_library(latflow_deps INTERFACE)
 target_link_libraries(latflow_deps INTERFACE
   Boost::boost Eigen3::Eigen tomlplusplus::tomlplusplus CLI11::CLI11 PkgConfig::FFTW3 PkgConfig::GSL)
+target_include_directories(latflow_deps INTERFACE ${GLOO_INCLUDE_DIR})
 
 set(LATFLOW_WARNINGS -Wall -Wextra)
 

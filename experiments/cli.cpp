@@ -15,6 +15,7 @@
 #include "core/text.hpp"
 #include "core/version.hpp"
 #include "experiments/commands.hpp"
+#include "experiments/local_launch.hpp"
 
 namespace latflow::cli {
 
@@ -94,7 +95,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   RawGlobals raw;
   add_globals(app, g, raw);
 
-  std::string card, run_dir, file, init_from, n_text;
+  std::string card, run_dir, file, init_from, n_text, nproc_text, workers_text, task_text;
+  // The command line without the program name: what --nproc and --workers start again.
+  const auto arguments = [&] { return std::vector<std::string>(argv + 1, argv + argc); };
   bool json = false, resume = false, strict = false;
 
   auto* list = app.add_subcommand("list", "print every registered action, prior, model, operator, solver, "
@@ -122,6 +125,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_sets(*train, g);
   train->add_flag("--resume", resume, "continue from the run directory's checkpoint");
   train->add_option("--init-from", init_from, "start from the weights of a trained run (fine-tuning; same model)");
+  train->add_option("--nproc", nproc_text, "train data-parallel on N local processes (c10d/Gloo; see docs/cluster.md)");
 
   auto* eval = app.add_subcommand("eval", "evaluate a trained model, on its lattice or another (zero-shot)");
   eval->add_option("run_dir", run_dir, "run directory of a trained model")->required();
@@ -150,6 +154,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                                   "fine-tune and from-scratch runs on larger ones (transfer.csv)");
   transfer->add_option("study", card, "study file (TOML), e.g. experiments/studies/transfer-cpu.toml")->required();
   add_sets(*transfer, g);
+  for (auto* study : {scaling, transfer}) {
+    study->add_option("--workers", workers_text, "run N of the study's runs at once, as separate processes sharing the "
+                                                 "cores (or one GPU each)");
+    study->add_option("--task", task_text, "I/N: do only task I (0-based) of N, e.g. one task of a Slurm job array "
+                                           "(docs/cluster.md)");
+  }
   auto* integrate = app.add_subcommand("integrate", "integrate a function on [0, 1]^d by neural importance sampling, "
                                                     "against plain Monte Carlo and VEGAS at equal evaluation counts");
   integrate->add_option("card", card, "integration card (TOML), e.g. experiments/runcards/nis-camel.toml")->required();
@@ -194,12 +204,30 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*show) return cmd_config_show(card, g, out);
     if (*check) return cmd_config_check(card, g, out);
     if (*hmc) return cmd_mcmc(card, g, json, out, err);
+    if (*train && !nproc_text.empty()) {
+      const int nproc = static_cast<int>(parse_integer("--nproc", nproc_text, 1, 1024));
+      if (nproc > 1) {
+        return cmd_train_ranks(card, g, resume, nproc, without_option(arguments(), "--nproc"), err);
+      }
+    }
     if (*train) return cmd_train(card, g, resume, init_from, out, err);
     if (*eval) return cmd_eval(run_dir, g, n, json, out, err);
     if (*sample) return cmd_sample(run_dir, g, n, file, out, err);
     if (*run) return cmd_run(card, g, out, err);
-    if (*scaling) return cmd_scaling(card, g, out, err);
-    if (*transfer) return cmd_transfer(card, g, out, err);
+    if (*scaling || *transfer) {
+      StudySpread spread;
+      if (!workers_text.empty()) spread.workers = static_cast<int>(parse_integer("--workers", workers_text, 1, 1024));
+      if (!task_text.empty()) {
+        const auto slash = task_text.find('/');
+        if (slash == std::string::npos)
+          throw UserError("--task must be I/N (task I of N, 0 <= I < N), e.g. --task 0/4; got '" + task_text + "'");
+        spread.tasks = static_cast<int>(parse_integer("--task's N", task_text.substr(slash + 1), 1, 1000000));
+        spread.task = static_cast<int>(parse_integer("--task's I", task_text.substr(0, slash), 0, spread.tasks - 1));
+        if (spread.workers > 1) throw UserError("--workers and --task cannot be combined: --task is one share of a study");
+      }
+      spread.args = without_option(arguments(), "--workers", {"--force"});
+      return *scaling ? cmd_scaling(card, g, spread, out, err) : cmd_transfer(card, g, spread, out, err);
+    }
     if (*plot) return cmd_plot(run_dir, out, err);
     if (*integrate) return cmd_integrate(card, g, json, out, err);
   } catch (const UserError& e) {

@@ -25,13 +25,24 @@ int cmd_config_check(const std::string& card, const GlobalOptions& g, std::ostre
 int cmd_mcmc(const std::string& card, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err);
 int cmd_train(const std::string& card, const GlobalOptions& g, bool resume, const std::string& init_from,
               std::ostream& out, std::ostream& err);
+/// `latflow train ... --nproc N`: checks what each rank would refuse (the batch split, the backend), then
+/// runs `args` (argv without the program and --nproc) as N local ranks (experiments/local_launch.hpp).
+int cmd_train_ranks(const std::string& card, const GlobalOptions& g, bool resume, int nproc,
+                    const std::vector<std::string>& args, std::ostream& err);
 int cmd_eval(const std::string& run_dir, const GlobalOptions& g, long long n, bool json, std::ostream& out,
              std::ostream& err);
 int cmd_sample(const std::string& run_dir, const GlobalOptions& g, long long n, const std::string& file,
                std::ostream& out, std::ostream& err);
 int cmd_run(const std::string& card, const GlobalOptions& g, std::ostream& out, std::ostream& err);
-int cmd_scaling(const std::string& study, GlobalOptions g, std::ostream& out, std::ostream& err);
-int cmd_transfer(const std::string& study, GlobalOptions g, std::ostream& out, std::ostream& err);
+/// How a study's runs are spread over processes: all in this one, `workers` child processes at once, or
+/// only the share of task `task` of `tasks` (a Slurm array task: units u with u % tasks == task).
+struct StudySpread {
+  int workers = 1;
+  int task = 0, tasks = 1;
+  std::vector<std::string> args;  ///< the command line without the program, --workers and --force
+};
+int cmd_scaling(const std::string& study, GlobalOptions g, const StudySpread& spread, std::ostream& out, std::ostream& err);
+int cmd_transfer(const std::string& study, GlobalOptions g, const StudySpread& spread, std::ostream& out, std::ostream& err);
 int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err);
 int cmd_integrate(const std::string& card, const GlobalOptions& g, bool json, std::ostream& out, std::ostream& err);
 

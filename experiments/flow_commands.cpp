@@ -9,9 +9,11 @@
 
 #include <torch/torch.h>
 
+#include "core/distributed.hpp"
 #include "core/npy.hpp"
 #include "core/version.hpp"
 #include "experiments/commands.hpp"
+#include "experiments/local_launch.hpp"
 #include "experiments/run_steps.hpp"
 #include "experiments/reference_chains.hpp"
 #include "experiments/memory_estimate.hpp"
@@ -41,65 +43,123 @@ int interrupted_exit(const RunDirectory& dir, std::int64_t step, std::ostream& e
 
 int cmd_train(const std::string& card_or_dir, const GlobalOptions& g, bool resume, const std::string& init_from,
               std::ostream& out, std::ostream& err) {
+  // Where this process stands among the ranks of a data-parallel run (one process unless launched as several).
+  const LaunchEnvironment launch = LaunchEnvironment::from_environment();
+  const bool main_rank = launch.rank == 0;
   std::unique_ptr<Session> s;
-  std::unique_ptr<RunDirectory> dir;
-  std::string init_checkpoint;
+  std::string run_dir, init_checkpoint;
+  std::vector<std::string> changes;
   if (resume) {
     if (g.force)
       throw UserError("--force cannot be combined with --resume: --resume continues a run, --force replaces it");
     if (!g.out.empty())
       throw UserError("--out cannot be combined with --resume: name the run directory itself (latflow train DIR --resume)");
     if (!init_from.empty()) throw UserError("--init-from cannot be combined with --resume");
-    const std::string run_dir = resume_directory(card_or_dir, g.overrides());
-    dir = std::make_unique<RunDirectory>(run_dir, RunDirectory::Mode::Resume);
+    run_dir = resume_directory(card_or_dir, g.overrides());
     const RunCard recorded = card_of_run(run_dir, {});
     RunCard now = card_of_run(run_dir, g.overrides());
-    const auto changes = resume_changes(recorded, now);
+    changes = resume_changes(recorded, now);
     s = std::make_unique<Session>(std::move(now));
-    if (fs::exists(dir->checkpoint())) {
-      const CheckpointMeta meta = read_checkpoint_meta(dir->checkpoint());
+    if (const std::string checkpoint = run_dir + "/checkpoint.pt"; fs::exists(checkpoint)) {
+      const CheckpointMeta meta = read_checkpoint_meta(checkpoint);
       const std::string done = finished_reason(meta.step, meta.seconds, meta.target_step,
                                                TrainOptions::from_config(s->card.config));
       if (!done.empty()) {
-        out << "run " << run_dir << " has already finished (" << (done == "target" ? "its target was reached" : done == "steps" ? "train.steps reached" : "train.max_seconds used up")
-            << " at step " << meta.step << "); nothing to do. To train further, raise the budget, e.g. latflow train "
-            << run_dir << " --resume --set train.steps=" << 2 * std::max<std::int64_t>(meta.step, 1) << "\n";
+        if (main_rank)
+          out << "run " << run_dir << " has already finished (" << (done == "target" ? "its target was reached" : done == "steps" ? "train.steps reached" : "train.max_seconds used up")
+              << " at step " << meta.step << "); nothing to do. To train further, raise the budget, e.g. latflow train "
+              << run_dir << " --resume --set train.steps=" << 2 * std::max<std::int64_t>(meta.step, 1) << "\n";
         return 0;
       }
     }
-    if (!changes.empty()) {
-      std::string list;
-      for (const auto& c : changes) list += (list.empty() ? "" : ", ") + c;
-      // The recorded card is the one the run continues with; the log keeps what it was before.
-      dir->log("resume with changes: " + list);
-      dir->write_file("runcard.toml", s->card.to_toml());
-      err << "resuming with changes: " << list << " (recorded in runcard.toml and run.log)\n";
-    }
   } else {
     s = std::make_unique<Session>(load_card_argument(card_or_dir, g.overrides()));
+    run_dir = s->run_directory();
     if (!init_from.empty()) {
       init_checkpoint = init_from + "/checkpoint.pt";
       if (!fs::exists(init_checkpoint)) throw UserError("--init-from '" + init_from + "': no trained model there (no checkpoint.pt)");
     }
     check_memory(*s, {Work::train});
-    dir = std::make_unique<RunDirectory>(s->run_directory(),
-                                         g.force ? RunDirectory::Mode::Force : RunDirectory::Mode::Fresh);
-    dir->write_file("runcard.toml", s->card.to_toml());
   }
-  dir->log(std::string(resume ? "resume" : "train") + " " + describe_run(*s).dump());
-  const Trained t = train_in(*s, *dir, resume, err, init_checkpoint);
+  const WorldPtr world = join_world(*s, launch);
+  {
+    const Config& c = s->card.config;
+    check_batch_split(c.get<std::int64_t>("train.batch"), c.get<std::int64_t>("train.eval_batch"), world->size(),
+                      c.get<std::int64_t>("train.micro_batches"));
+  }
+
+  // Rank 0 alone writes the run directory; the others read it once rank 0 has set it up, and every rank
+  // stops at once if that failed (rank 0 says why).
+  std::unique_ptr<RunDirectory> dir;
+  std::exception_ptr setup_failed;
+  if (main_rank) {
+    try {
+      dir = std::make_unique<RunDirectory>(run_dir, resume ? RunDirectory::Mode::Resume
+                                                   : g.force ? RunDirectory::Mode::Force
+                                                             : RunDirectory::Mode::Fresh);
+      if (!resume) {
+        dir->write_file("runcard.toml", s->card.to_toml());
+      } else if (!changes.empty()) {
+        std::string list;
+        for (const auto& c : changes) list += (list.empty() ? "" : ", ") + c;
+        // The recorded card is the one the run continues with; the log keeps what it was before.
+        dir->log("resume with changes: " + list);
+        dir->write_file("runcard.toml", s->card.to_toml());
+        err << "resuming with changes: " << list << " (recorded in runcard.toml and run.log)\n";
+      }
+      dir->log(std::string(resume ? "resume" : "train") + " " + describe_run(*s).dump() +
+               (world->size() > 1 ? " on " + std::to_string(world->size()) + " ranks" : ""));
+    } catch (...) {
+      setup_failed = std::current_exception();
+    }
+  }
+  if (!world->all_ok(!setup_failed)) {
+    if (setup_failed) std::rethrow_exception(setup_failed);
+    throw DistributedError("rank " + std::to_string(world->rank()) + ": stopped, rank 0 could not set up the run directory "
+                           "(its message says why)");
+  }
+  if (!main_rank) dir = std::make_unique<RunDirectory>(run_dir, RunDirectory::Mode::Read);
+  Trained t;
+  try {
+    t = train_in(*s, *dir, resume, err, init_checkpoint, world);
+  } catch (const DistributedError& e) {
+    // Checkpoints are written atomically, by rank 0 only: whatever was last written is whole.
+    throw DistributedError(std::string(e.what()) + "; the last checkpoint in " + run_dir +
+                           " is intact: continue with latflow train " + run_dir + " --resume");
+  }
+  if (!main_rank) {
+    if (t.diverged) throw diverged_error(*dir, t);
+    return t.interrupted ? 130 : 0;
+  }
   nlohmann::json results = describe_run(*s);
   results["train"] = t.summary;
+  if (world->size() > 1) results["ranks"] = world->size();
   if (!init_checkpoint.empty()) results["init_from"] = init_from;
   dir->write_json("results.json", results);
   if (t.interrupted) return interrupted_exit(*dir, t.summary["steps"].get<std::int64_t>(), err);
   if (t.diverged) throw diverged_error(*dir, t);
   out << "trained " << t.summary["steps"] << " steps in " << format_duration(t.summary["seconds"].get<double>())
-      << " (" << t.summary["parameters"] << " parameters)\n";
+      << " (" << t.summary["parameters"] << " parameters" << (world->size() > 1 ? ", " + std::to_string(world->size()) + " ranks" : "")
+      << ")\n";
   if (!t.summary["last_eval"].is_null())
     out << "final ESS " << t.summary["last_eval"]["eval"]["ess"].get<double>() << "\n";
   out << "run directory: " << dir->path() << "\n";
   return 0;
+}
+
+int cmd_train_ranks(const std::string& card_or_dir, const GlobalOptions& g, bool resume, int nproc,
+                    const std::vector<std::string>& args, std::ostream& err) {
+  if (std::getenv("WORLD_SIZE") || std::getenv("SLURM_STEP_NUM_TASKS"))
+    throw UserError("--nproc starts its own ranks, but this process is already one rank of a launched world (WORLD_SIZE "
+                    "or srun's SLURM_STEP_NUM_TASKS is set); drop --nproc, or run outside the launcher");
+  // Refused here once, rather than by every rank after they all started.
+  const RunCard card = resume ? card_of_run(resume_directory(card_or_dir, g.overrides()), g.overrides())
+                              : load_card_argument(card_or_dir, g.overrides());
+  const Config& c = card.config;
+  check_batch_split(c.get<std::int64_t>("train.batch"), c.get<std::int64_t>("train.eval_batch"), nproc,
+                    c.get<std::int64_t>("train.micro_batches"));
+  check_backend(c.get<std::string>("distributed.backend"));
+  return launch_local_ranks(nproc, args, c.get<double>("distributed.timeout"), err);
 }
 
 namespace {

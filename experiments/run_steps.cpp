@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -73,7 +74,7 @@ std::string resume_directory(const std::string& card_or_dir, const std::vector<s
 
 std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& now) {
   const auto changeable = [](const std::string& key) {
-    for (const char* prefix : {"train.", "eval.", "hmc.", "reference.", "solver."})
+    for (const char* prefix : {"train.", "eval.", "hmc.", "reference.", "solver.", "distributed."})
       if (key.rfind(prefix, 0) == 0) return true;
     return key == "run.threads" || key == "run.device";
   };
@@ -89,7 +90,7 @@ std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& 
     const std::string new_value = in_b ? to_toml_literal(ib->second) : "(unset)";
     if (!changeable(spec.key))
       throw UserError("cannot change '" + spec.key + "' when resuming (the run has " + old_value + ", asked for " +
-                      new_value + "); only train.*, eval.*, hmc.*, reference.*, solver.*, run.threads and run.device may change. "
+                      new_value + "); only train.*, eval.*, hmc.*, reference.*, solver.*, distributed.*, run.threads and run.device may change. "
                       "Start a new run instead, e.g. latflow train CARD --init-from " + recorded.source);
     changes.push_back(spec.key + ": " + old_value + " -> " + new_value);
   }
@@ -200,50 +201,72 @@ std::string status_line(const nlohmann::json& rec) {
 }  // namespace
 
 /// Trains the session's model in `dir` (resuming if asked), streaming metrics and progress.
-Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err, const std::string& init_from) {
+WorldPtr join_world(Session& s, const LaunchEnvironment& launch) {
+  const Config& c = s.card.config;
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(1000 * c.get<double>("distributed.timeout")));
+  WorldPtr world = World::connect(launch, c.get<std::string>("distributed.backend"), timeout);
+  if (world->local_size() > 1 && c.get<std::int64_t>("run.threads") == 0)
+    at::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world->local_size()));
+  // A node's ranks take its GPUs in turn; where the scheduler shows each rank one GPU, that is cuda:0.
+  if (world->size() > 1 && s.device.is_cuda() && !s.device.has_index()) {
+    const int gpus = std::max<int>(1, static_cast<int>(torch::cuda::device_count()));
+    s.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank() % gpus));
+  }
+  return world;
+}
+
+Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err, const std::string& init_from,
+                 WorldPtr world) {
+  if (!world) world = std::make_shared<World>();
+  const bool writer = world->is_main();
   const bool from_init = !resume && !init_from.empty();
   SamplerPtr flow = from_init ? load_trained(s, init_from) : s.build_model();
-  if (from_init) dir.log("initialised from " + init_from);
+  if (from_init && writer) dir.log("initialised from " + init_from);
   const bool terminal = Progress::is_terminal(2);
   TrainOptions opts = TrainOptions::from_config(s.card.config);
   // A fine-tuned model may meet the target before any training: measure where it starts.
   opts.evaluate_at_start = from_init;
-  Progress progress(err, "train", opts.steps, terminal);
+  std::ostringstream silent;
+  Progress progress(writer ? err : silent, "train", opts.steps, terminal && writer);
   InterruptGuard guard;
   Monitor monitor;
-  monitor.on_step = [&](const nlohmann::json& r) {
-    dir.append_metrics(r);
-    progress.update(r["step"].get<std::int64_t>(), status_line(r));
-  };
-  monitor.on_eval = [&](const nlohmann::json& r) {
-    dir.append_metrics(r);
-    if (!r.contains("eval")) return;  // a failed evaluation, already reported as a warning
-    std::ostringstream os;
-    os << "step " << r["step"] << ": ESS " << std::fixed << std::setprecision(3) << r["eval"]["ess"].get<double>()
-       << ", loss " << r["eval"]["loss"].get<double>() << ", log Z " << format_estimate(r["eval"]["log_z"]);
-    progress.message(os.str());
-    dir.log(os.str());
-  };
-  monitor.on_warning = [&](const std::string& m) {
-    progress.message("warning: " + m);
-    dir.log("warning: " + m);
-  };
   monitor.should_stop = [] { return InterruptGuard::interrupted(); };
+  if (writer) {  // the other ranks only take part in the collectives
+    monitor.on_step = [&](const nlohmann::json& r) {
+      dir.append_metrics(r);
+      progress.update(r["step"].get<std::int64_t>(), status_line(r));
+    };
+    monitor.on_eval = [&](const nlohmann::json& r) {
+      dir.append_metrics(r);
+      if (!r.contains("eval")) return;  // a failed evaluation, already reported as a warning
+      std::ostringstream os;
+      os << "step " << r["step"] << ": ESS " << std::fixed << std::setprecision(3) << r["eval"]["ess"].get<double>()
+         << ", loss " << r["eval"]["loss"].get<double>() << ", log Z " << format_estimate(r["eval"]["log_z"]);
+      progress.message(os.str());
+      dir.log(os.str());
+    };
+    monitor.on_warning = [&](const std::string& m) {
+      progress.message("warning: " + m);
+      dir.log("warning: " + m);
+    };
+  }
 
   Trainer trainer(flow, s.action,
                   estimator_registry().create(s.card.config.get<std::string>("train.estimator")), s.lattice,
-                  opts, monitor);
+                  opts, monitor, world);
   if (resume && fs::exists(dir.checkpoint())) {
     trainer.resume_from(dir.checkpoint());
-    const auto meta = read_checkpoint_meta(dir.checkpoint());
-    dir.truncate_metrics(meta.step);
-    dir.log("resumed at step " + std::to_string(meta.step));
-  } else if (resume) {
+    if (writer) {
+      const auto meta = read_checkpoint_meta(dir.checkpoint());
+      dir.truncate_metrics(meta.step);
+      dir.log("resumed at step " + std::to_string(meta.step));
+    }
+  } else if (resume && writer) {
     // Killed before its first checkpoint: nothing was kept, and the seeded run restarts identically.
     dir.truncate_metrics(-1);
     dir.log("resumed before the first checkpoint: starting again from step 0");
   }
-  const TrainResult r = trainer.run(dir.checkpoint(), s.card.to_toml(false));
+  const TrainResult r = trainer.run(writer ? dir.checkpoint() : std::string(), s.card.to_toml(false));
   progress.finish();
   Trained t;
   t.interrupted = r.interrupted;
@@ -260,8 +283,8 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
                {"bad_steps", r.bad_steps},
                {"last_eval", r.last_eval}};
   if (!r.last_bad_step.empty()) t.summary["last_bad_step"] = r.last_bad_step;
-  if (r.interrupted) dir.log("interrupted at step " + std::to_string(r.steps) + "; checkpoint written");
-  if (t.diverged) dir.log("stopped at step " + std::to_string(r.steps) + ": " + r.last_bad_step);
+  if (writer && r.interrupted) dir.log("interrupted at step " + std::to_string(r.steps) + "; checkpoint written");
+  if (writer && t.diverged) dir.log("stopped at step " + std::to_string(r.steps) + ": " + r.last_bad_step);
   return t;
 }
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/distributed.hpp"
 #include "core/error.hpp"
 #include "experiments/run_directory.hpp"
 #include "experiments/runcard.hpp"
@@ -46,7 +47,7 @@ RunCard card_of_run(const std::string& run_dir, const std::vector<std::string>& 
 std::string resume_directory(const std::string& card_or_dir, const std::vector<std::string>& sets);
 
 /// What a resume changes in the recorded card ("key: old -> new"). Only what does not redefine the run may
-/// change (train.*, eval.*, hmc.*, solver.*, run.threads, run.device); anything else is a UserError naming
+/// change (train.*, eval.*, hmc.*, reference.*, solver.*, distributed.*, run.threads, run.device); anything else is a UserError naming
 /// the key and what to do instead.
 std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& now);
 
@@ -71,6 +72,11 @@ constexpr double kMinEffectiveSamples = 100;
 void judge_evaluation(const nlohmann::json& eval, bool strict, const std::string& what, std::ostream& err,
                         RunDirectory* dir = nullptr);
 
+/// Joins the world of ranks `launch` describes (core/distributed.hpp) with the card's distributed.* settings,
+/// and gives this rank its share of the node: with run.threads = 0 the node's cores are split among its
+/// ranks, and run.device = "cuda" becomes cuda:(LOCAL_RANK mod the GPUs this process sees). One process: a world of one, nothing changed.
+WorldPtr join_world(Session& s, const LaunchEnvironment& launch);
+
 struct Trained {
   nlohmann::json summary;  ///< steps, seconds, seconds_per_step, parameters, reached_target, stop_reason, ..., last_eval
   bool interrupted = false;
@@ -80,9 +86,11 @@ struct Trained {
 
 /// Trains the session's model in `dir`, streaming metrics.jsonl, run.log and progress to `err`. With
 /// `resume` it continues from the directory's checkpoint (from step 0 when it has none yet); otherwise, with
-/// `init_from` (a checkpoint) non-empty, training starts from its weights with a fresh optimiser.
+/// `init_from` (a checkpoint) non-empty, training starts from its weights with a fresh optimiser. On a
+/// world of several ranks, only rank 0 writes (metrics, log, checkpoints, progress); `dir` of the others
+/// is only read.
 Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream& err,
-                 const std::string& init_from = "");
+                 const std::string& init_from = "", WorldPtr world = nullptr);
 
 /// The UserError for a training that stopped after max_bad_steps consecutive bad steps.
 UserError diverged_error(const RunDirectory& dir, const Trained& t);

@@ -157,7 +157,9 @@ std::vector<KeySpec> build_schema() {
 
       // ---- training
       integer("train.steps", 1000, "optimiser steps", 0, 1e9),
-      integer("train.batch", 64, "samples per step", 1, 1e7),
+      integer("train.batch", 64, "samples per step (over all ranks)", 1, 1e7),
+      integer("train.micro_batches", 1, "shards of the batch per rank, drawn and differentiated one after another "
+                                         "(less memory; the same global batch as that many ranks)", 1, 1e6),
       num("train.lr", 5e-3, "Adam learning rate", 0.0, 10.0, true),
       str("train.schedule", "cosine", "learning-rate schedule", fixed({"constant", "cosine", "exponential"})),
       num("train.decay_rate", 0.1, "lr factor reached at the last step (exponential schedule)", 0.0, 1.0, true),
@@ -218,6 +220,11 @@ std::vector<KeySpec> build_schema() {
       integer("run.seed", 1, "random seed (also --seed)", 0, static_cast<double>(std::numeric_limits<std::int64_t>::max())),
       integer("run.threads", 0, "CPU threads; 0 means LibTorch's default (also --threads)", 0, 4096),
       num("run.memory_limit_gb", 0.0, "refuse work estimated to need more memory (GiB); 0 means the memory available", 0.0),
+
+      // ---- data-parallel training over several processes (latflow train --nproc N, torchrun, srun)
+      str("distributed.backend", "gloo", "c10d backend of the collectives", fixed({"gloo", "nccl"})),
+      num("distributed.timeout", 300.0, "seconds a rank waits for the others (rendezvous, each collective) before "
+                                        "it stops with an error", 1.0, 86400.0),
   };
 }
 

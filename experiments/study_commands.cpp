@@ -6,8 +6,16 @@
 // pretrained on a small lattice is evaluated zero-shot on each larger one, fine-tuned there, and compared
 // with training from scratch. Each finished run is one row, written at once; an interrupted study resumes
 // at the run it stopped in (from that run's checkpoint) when the same command is rerun.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -19,6 +27,7 @@
 #include "core/files.hpp"
 #include "core/memory.hpp"
 #include "experiments/commands.hpp"
+#include "experiments/local_launch.hpp"
 #include "experiments/plotting.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/run_steps.hpp"
@@ -57,17 +66,26 @@ std::string csv_field(const nlohmann::json& v) {
   return v.dump();
 }
 
-/// A study's output directory: the resolved study (study.toml), and its table of rows as CSV and JSON,
-/// rewritten atomically after every run.
+/// The name of a study's row: its run's name, "<family>-L<L>-seed<seed>".
+std::string row_name(const std::string& family, std::int64_t L, std::int64_t seed) {
+  return family + "-L" + std::to_string(L) + "-seed" + std::to_string(seed);
+}
+
+/// A study's output directory: the resolved study (study.toml), one file per finished row (rows/NAME.json),
+/// and the table of all finished rows as CSV and JSON. Several processes may work on one study at once
+/// (--workers, the tasks of a Slurm array): each writes only its own rows' files, and the tables are rebuilt
+/// from every row file under an exclusive lock (flock on STUDY/.lock), in the study's order, so no writer
+/// loses another's rows and the tables do not depend on who finished first.
 class StudyDirectory {
  public:
-  StudyDirectory(const Study& st, std::vector<std::string> columns, bool force)
-      : path_(st.output), name_(st.kind), columns_(std::move(columns)), study_(st.to_toml()) {
+  /// `order`: the names of all rows of the study, in its order.
+  StudyDirectory(const Study& st, std::vector<std::string> columns, std::vector<std::string> order, bool force)
+      : path_(st.output), name_(st.kind), columns_(std::move(columns)), order_(std::move(order)), study_(st.to_toml()) {
     const std::string recorded = path_ + "/study.toml";
     if (force && fs::exists(recorded)) {  // only ever discard what a study wrote
       for (const char* f : {"study.toml", "scaling.csv", "scaling.json", "transfer.csv", "transfer.json"})
         fs::remove(path_ + "/" + f);
-      remove_tree(path_ + "/runs");
+      for (const char* d : {"runs", "rows", "logs"}) remove_tree(path_ + "/" + d);
     } else if (fs::exists(recorded)) {
       std::ifstream in(recorded);
       const std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -76,50 +94,56 @@ class StudyDirectory {
                         "rerun with --force to discard them, or choose another output (--out or study.output)");
     }
     std::error_code ec;
-    fs::create_directories(path_, ec);
+    fs::create_directories(path_ + "/rows", ec);
     if (ec) throw UserError("cannot create study directory '" + path_ + "': " + ec.message());
     write_file_atomically(recorded, study_);
-    rows_ = nlohmann::json::array();
+    // A study written before rows had files of their own keeps its rows.
     const std::string json_path = path_ + "/" + name_ + ".json";
-    if (fs::exists(json_path)) {
+    if (fs::is_empty(path_ + "/rows") && fs::exists(json_path)) {
       std::ifstream in(json_path);
-      rows_ = nlohmann::json::parse(in).at("rows");
+      for (const auto& row : nlohmann::json::parse(in).at("rows"))
+        write_file_atomically(row_file(row_name(row.at("family"), row.at("L"), row.at("seed"))), row.dump(2) + "\n");
     }
   }
 
   const std::string& path() const { return path_; }
   std::string run_dir(const std::string& name) const { return "runs/" + name; }
-
-  const nlohmann::json* find(const std::map<std::string, nlohmann::json>& key) const {
-    for (const auto& row : rows_) {
-      bool match = true;
-      for (const auto& [k, v] : key) match &= row.contains(k) && row[k] == v;
-      if (match) return &row;
-    }
-    return nullptr;
+  bool has(const std::string& name) const { return fs::exists(row_file(name)); }
+  nlohmann::json row(const std::string& name) const {
+    std::ifstream in(row_file(name));
+    return nlohmann::json::parse(in);
   }
 
-  void add(const nlohmann::json& row) {
-    rows_.push_back(row);
+  void add(const std::string& name, const nlohmann::json& row) {
+    write_file_atomically(row_file(name), row.dump(2) + "\n");
+    const int fd = ::open((path_ + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0)
+      throw UserError("cannot lock study directory '" + path_ + "' to update its tables: " + std::strerror(errno));
+    struct Unlock {
+      int fd;
+      ~Unlock() { ::close(fd); }
+    } unlock{fd};
+    nlohmann::json rows = nlohmann::json::array();
     std::ostringstream csv;
     for (std::size_t i = 0; i < columns_.size(); ++i) csv << (i ? "," : "") << columns_[i];
     csv << "\n";
-    for (const auto& r : rows_) {
+    for (const auto& n : order_) {
+      if (!has(n)) continue;
+      const nlohmann::json r = this->row(n);
       for (std::size_t i = 0; i < columns_.size(); ++i) csv << (i ? "," : "") << csv_field(r.at(columns_[i]));
       csv << "\n";
+      rows.push_back(r);
     }
     write_file_atomically(path_ + "/" + name_ + ".csv", csv.str());
-    const nlohmann::json all = {{"study", study_}, {"rows", rows_}};
+    const nlohmann::json all = {{"study", study_}, {"rows", rows}};
     write_file_atomically(path_ + "/" + name_ + ".json", all.dump(2) + "\n");
   }
 
-  const nlohmann::json& rows() const { return rows_; }
-
  private:
+  std::string row_file(const std::string& name) const { return path_ + "/rows/" + name + ".json"; }
   std::string path_, name_;
-  std::vector<std::string> columns_;
+  std::vector<std::string> columns_, order_;
   std::string study_;  ///< the resolved study as TOML
-  nlohmann::json rows_;
 };
 
 struct RunOutcome {
@@ -191,7 +215,8 @@ Study prepare(const std::string& path, const std::string& kind, GlobalOptions& g
   Study st = load_study(path, kind, g.sets);
   if (!g.out.empty()) st.output = g.out;
   if (g.seed >= 0) throw UserError("--seed does not apply to a study; set study.seeds (e.g. --set 'study.seeds=[1,2]')");
-  st.device = g.device.empty() ? "from the run cards" : g.device;
+  // Recorded so that CPU and GPU rows never mix; which GPU a worker had does not define the study.
+  st.device = g.device.empty() ? "from the run cards" : g.device.rfind("cuda", 0) == 0 ? "cuda" : g.device;
   st.threads = g.threads >= 0 ? g.threads : 0;
   return st;
 }
@@ -210,81 +235,219 @@ void report_plots(const std::string& dir, const std::string& script, std::ostrea
 
 double ev_metric(const nlohmann::json& ev, const char* key) { return ev.contains(key) ? ev[key].get<double>() : -1; }
 
-}  // namespace
+/// What a finished scaling row says, as the serial study and its workers print it.
+std::string scaling_summary(const nlohmann::json& row) {
+  std::ostringstream os;
+  const bool reached = row["reached"].get<bool>();
+  os << (reached ? "reached" : "did not reach") << " the target"
+     << (reached ? " after " + row["steps_to_target"].dump() + " steps (" +
+                       format_duration(row["seconds_to_target"].get<double>()) + ")"
+                 : " within " + row["steps"].dump() + " steps (" + format_duration(row["seconds"].get<double>()) + ")")
+     << "; ESS " << std::setprecision(3) << row["ess"].get<double>() << ", acceptance " << row["acceptance"].get<double>();
+  return os.str();
+}
 
-int cmd_scaling(const std::string& path, GlobalOptions g, std::ostream& out, std::ostream& err) {
-  const Study st = prepare(path, "scaling", g);
-  StudyDirectory dir(st, kScalingColumns, g.force);
-  InterruptGuard guard;
-  const std::size_t total = st.families.size() * st.points.size() * st.seeds.size();
-  out << "latflow scaling " << path << ": " << total << " runs (" << st.families.size() << " families x "
-      << st.points.size() << " lattices x " << st.seeds.size() << " seeds), target " << st.target_metric
-      << " >= " << st.target << ", budget " << st.max_steps << " steps"
-      << (st.max_seconds > 0 ? " / " + format_duration(st.max_seconds) : std::string()) << " per run\n"
-      << std::flush;
-  std::size_t k = 0;
-  for (std::size_t f = 0; f < st.families.size(); ++f)
-    for (const auto& p : st.points)
-      for (std::int64_t seed : st.seeds) {
-        ++k;
-        const std::int64_t L = p.L;
-        const std::string name = st.families[f] + "-L" + std::to_string(L) + "-seed" + std::to_string(seed);
-        out << "[" << k << "/" << total << "] " << name << ": ";
-        if (dir.find({{"family", st.families[f]}, {"L", L}, {"seed", seed}})) {
-          out << "done (row in scaling.csv)\n";
-          continue;
-        }
-        out << "training\n" << std::flush;
-        const std::string rel = dir.run_dir(name);
-        const auto sets = run_sets(st, g, p, seed, dir.path() + "/" + rel, st.max_steps, true);
-        const RunOutcome o = study_run(st.cards[f], sets, dir.path() + "/" + rel, "", err);
-        if (o.interrupted) return interrupted_study(dir, "scaling", path, err);
-        const auto& t = o.train;
-        dir.add({{"family", st.families[f]},
-                 {"card", st.cards[f]},
-                 {"L", L},
-                 {"m2", p.coupling("lattice.m2")},
-                 {"lambda", p.coupling("lattice.lambda")},
-                 {"seed", seed},
-                 {"parameters", t["parameters"]},
-                 {"target_metric", st.target_metric},
-                 {"target", st.target},
-                 {"reached", t["reached_target"]},
-                 {"steps_to_target", t["steps_to_target"]},
-                 {"seconds_to_target", t["seconds_to_target"]},
-                 {"steps", t["steps"]},
-                 {"seconds", t["seconds"]},
-                 {"seconds_per_step", t["seconds_per_step"]},
-                 {"peak_memory_mib", o.peak_memory_mib},
-                 {"ess", o.eval["ess"]},
-                 {"acceptance", o.eval["acceptance"]},
-                 {"tau_int", o.eval["tau_int"][o.eval["chain_observable"].get<std::string>()]["value"]},
-                 {"run_dir", rel}});
-        out << "    " << (t["reached_target"].get<bool>() ? "reached" : "did not reach") << " the target"
-            << (t["reached_target"].get<bool>()
-                    ? " after " + t["steps_to_target"].dump() + " steps (" +
-                          format_duration(t["seconds_to_target"].get<double>()) + ")"
-                    : " within " + t["steps"].dump() + " steps (" + format_duration(t["seconds"].get<double>()) + ")")
-            << "; ESS " << std::setprecision(3) << o.eval["ess"].get<double>() << ", acceptance "
-            << o.eval["acceptance"].get<double>() << "\n"
-            << std::flush;
-      }
-  out << "results: " << dir.path() << "/scaling.csv\n";
-  report_plots(dir.path(), "scaling", out, err);
+/// Lists `names[k]` as the unit "[k+1/total] name: ...".
+std::string unit_label(const std::vector<std::string>& names, std::size_t k) {
+  return "[" + std::to_string(k + 1) + "/" + std::to_string(names.size()) + "] " + names[k];
+}
+
+/// --workers N: every unfinished unit k of the study runs as its own process (`latflow KIND ... --task
+/// k/units`), N at a time, each with its share of the cores (or one GPU each); their output goes to
+/// STUDY/logs/NAME.log. `done(k)` says whether unit k has its rows already; `report(k)` prints a finished one.
+int run_workers(const std::string& kind, const std::string& path, const StudyDirectory& dir,
+                const std::vector<std::string>& names, const std::function<bool(std::size_t)>& done,
+                const std::function<void(std::size_t)>& report, const StudySpread& spread, const GlobalOptions& g,
+                std::ostream& out, std::ostream& err) {
+  std::vector<std::size_t> todo;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (!done(k)) todo.push_back(k);
+    else out << unit_label(names, k) << ": done (rows in " << kind << ".csv)\n";
+  }
+  const int workers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(spread.workers), std::max<std::size_t>(todo.size(), 1)));
+  std::error_code ec;
+  fs::create_directories(dir.path() + "/logs", ec);
+  int gpus = 0;
+  if (g.device == "cuda") gpus = static_cast<int>(torch::cuda::device_count());
+  std::vector<std::string> extra;  // the share of the machine every worker gets
+  if (g.threads >= 0) extra = {"--threads", std::to_string(g.threads)};
+  out << "running " << todo.size() << " of them in " << workers << " worker processes"
+      << (gpus > 0 ? " (one GPU each)" : " (" + std::to_string(g.threads) + " threads each)") << "; logs in " << dir.path()
+      << "/logs\n" << std::flush;
+
+  ChildProcesses children;
+  std::map<int, std::pair<std::size_t, int>> running;  // child id -> (unit, worker slot)
+  std::vector<int> free_slots;
+  for (int w = workers - 1; w >= 0; --w) free_slots.push_back(w);
+  std::size_t next = 0;
+  int failed = 0;
+  bool interrupted = false;
+  while (next < todo.size() || !running.empty()) {
+    while (!interrupted && next < todo.size() && !free_slots.empty()) {
+      const std::size_t k = todo[next++];
+      const int slot = free_slots.back();
+      free_slots.pop_back();
+      // This worker's share replaces what the command line said for the whole machine.
+      std::vector<std::string> args = without_option(spread.args, "--threads");
+      if (gpus > 0) args = without_option(args, "--device");
+      args.insert(args.end(), {"--task", std::to_string(k) + "/" + std::to_string(names.size())});
+      args.insert(args.end(), extra.begin(), extra.end());
+      if (gpus > 0) args.insert(args.end(), {"--device", "cuda:" + std::to_string(slot % gpus)});
+      const std::string log = dir.path() + "/logs/" + names[k] + ".log";
+      running[children.spawn(args, {}, log)] = {k, slot};
+      out << unit_label(names, k) << ": started (log: " << log << ")\n" << std::flush;
+    }
+    const auto ended = children.wait_any(std::chrono::milliseconds(500));
+    interrupted |= children.interrupted();
+    if (!ended) continue;
+    const auto [k, slot] = running.at(ended->first);
+    running.erase(ended->first);
+    free_slots.push_back(slot);
+    if (ended->second == 0) {
+      out << unit_label(names, k) << ": ";
+      report(k);
+    } else if (ended->second == 130) {
+      interrupted = true;
+      out << unit_label(names, k) << ": interrupted (checkpoint written)\n";
+    } else {
+      ++failed;
+      out << unit_label(names, k) << ": failed (exit status " << ended->second << "); see " << dir.path() << "/logs/"
+          << names[k] << ".log\n";
+    }
+    out << std::flush;
+  }
+  if (interrupted) return interrupted_study(dir, kind, path, err);
+  if (failed > 0)
+    throw UserError(std::to_string(failed) + " of the study's runs failed (their logs are in " + dir.path() +
+                    "/logs); finished rows are kept, and rerunning the same command retries the others");
+  out << "results: " << dir.path() << "/" << kind << ".csv\n";
+  report_plots(dir.path(), kind, out, err);
   return 0;
 }
 
-int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, std::ostream& err) {
-  const Study st = prepare(path, "transfer", g);
-  StudyDirectory dir(st, kTransferColumns, g.force);
+/// The threads each of `workers` processes gets when the user did not say (--threads): the cores shared out.
+void share_threads(GlobalOptions& g, int workers) {
+  if (workers > 1 && g.threads < 0)
+    g.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / workers);
+}
+
+/// --force discards a study's results; a task of an array must not discard its siblings'.
+void refuse_force_in_task(const GlobalOptions& g, const StudySpread& spread) {
+  if (g.force && spread.tasks > 1)
+    throw UserError("--force cannot be combined with --task: every task would discard the others' rows; remove the "
+                    "study's output directory once before submitting the array instead");
+}
+
+}  // namespace
+
+int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spread, std::ostream& out,
+                std::ostream& err) {
+  refuse_force_in_task(g, spread);
+  share_threads(g, spread.workers);
+  const Study st = prepare(path, "scaling", g);
+  struct Unit {
+    std::size_t family;
+    const LatticePoint* point;
+    std::int64_t seed;
+  };
+  std::vector<Unit> units;
+  std::vector<std::string> names;
+  for (std::size_t f = 0; f < st.families.size(); ++f)
+    for (const auto& p : st.points)
+      for (std::int64_t seed : st.seeds) {
+        units.push_back({f, &p, seed});
+        names.push_back(row_name(st.families[f], p.L, seed));
+      }
+  StudyDirectory dir(st, kScalingColumns, names, g.force);
+  out << "latflow scaling " << path << ": " << units.size() << " runs (" << st.families.size() << " families x "
+      << st.points.size() << " lattices x " << st.seeds.size() << " seeds), target " << st.target_metric
+      << " >= " << st.target << ", budget " << st.max_steps << " steps"
+      << (st.max_seconds > 0 ? " / " + format_duration(st.max_seconds) : std::string()) << " per run"
+      << (spread.tasks > 1 ? "; task " + std::to_string(spread.task) + " of " + std::to_string(spread.tasks) : std::string())
+      << "\n" << std::flush;
+  if (spread.workers > 1)
+    return run_workers(
+        "scaling", path, dir, names, [&](std::size_t k) { return dir.has(names[k]); },
+        [&](std::size_t k) { out << scaling_summary(dir.row(names[k])) << "\n"; }, spread, g, out, err);
   InterruptGuard guard;
+  for (std::size_t k = 0; k < units.size(); ++k) {
+    if (static_cast<int>(k % static_cast<std::size_t>(spread.tasks)) != spread.task) continue;
+    const Unit& u = units[k];
+    const std::string& name = names[k];
+    const LatticePoint& p = *u.point;
+    out << unit_label(names, k) << ": ";
+    if (dir.has(name)) {
+      out << "done (row in scaling.csv)\n";
+      continue;
+    }
+    out << "training\n" << std::flush;
+    const std::string rel = dir.run_dir(name);
+    const auto sets = run_sets(st, g, p, u.seed, dir.path() + "/" + rel, st.max_steps, true);
+    const RunOutcome o = study_run(st.cards[u.family], sets, dir.path() + "/" + rel, "", err);
+    if (o.interrupted) return interrupted_study(dir, "scaling", path, err);
+    const auto& t = o.train;
+    const nlohmann::json row = {{"family", st.families[u.family]},
+                                {"card", st.cards[u.family]},
+                                {"L", p.L},
+                                {"m2", p.coupling("lattice.m2")},
+                                {"lambda", p.coupling("lattice.lambda")},
+                                {"seed", u.seed},
+                                {"parameters", t["parameters"]},
+                                {"target_metric", st.target_metric},
+                                {"target", st.target},
+                                {"reached", t["reached_target"]},
+                                {"steps_to_target", t["steps_to_target"]},
+                                {"seconds_to_target", t["seconds_to_target"]},
+                                {"steps", t["steps"]},
+                                {"seconds", t["seconds"]},
+                                {"seconds_per_step", t["seconds_per_step"]},
+                                {"peak_memory_mib", o.peak_memory_mib},
+                                {"ess", o.eval["ess"]},
+                                {"acceptance", o.eval["acceptance"]},
+                                {"tau_int", o.eval["tau_int"][o.eval["chain_observable"].get<std::string>()]["value"]},
+                                {"run_dir", rel}};
+    dir.add(name, row);
+    out << "    " << scaling_summary(row) << "\n" << std::flush;
+  }
+  out << "results: " << dir.path() << "/scaling.csv\n";
+  if (spread.tasks == 1) report_plots(dir.path(), "scaling", out, err);
+  return 0;
+}
+
+int cmd_transfer(const std::string& path, GlobalOptions g, const StudySpread& spread, std::ostream& out,
+                 std::ostream& err) {
+  refuse_force_in_task(g, spread);
+  share_threads(g, spread.workers);
+  const Study st = prepare(path, "transfer", g);
+  // The unit of work is a family and seed: its pretraining, then every larger lattice.
+  std::vector<std::string> rows, units;
+  for (std::size_t f = 0; f < st.families.size(); ++f)
+    for (std::int64_t seed : st.seeds) {
+      units.push_back(st.families[f] + "-seed" + std::to_string(seed));
+      for (const auto& p : st.points) rows.push_back(row_name(st.families[f], p.L, seed));
+    }
+  StudyDirectory dir(st, kTransferColumns, rows, g.force);
   out << "latflow transfer " << path << ": pretrain on "
       << (st.pretrain.preset.empty() ? "L = " + std::to_string(st.pretrain.L) : st.pretrain.preset) << " for "
       << st.pretrain_steps << " steps, then zero-shot, fine-tune and from-scratch runs on " << st.points.size()
-      << " larger lattices, target " << st.target_metric << " >= " << st.target << "\n"
-      << std::flush;
+      << " larger lattices, target " << st.target_metric << " >= " << st.target
+      << (spread.tasks > 1 ? "; task " + std::to_string(spread.task) + " of " + std::to_string(spread.tasks) : std::string())
+      << "\n" << std::flush;
+  const std::size_t per_unit = st.points.size();
+  if (spread.workers > 1)
+    return run_workers(
+        "transfer", path, dir, units,
+        [&](std::size_t k) {
+          for (std::size_t i = 0; i < per_unit; ++i)
+            if (!dir.has(rows[k * per_unit + i])) return false;
+          return true;
+        },
+        [&](std::size_t) { out << "done\n"; }, spread, g, out, err);
+  InterruptGuard guard;
   for (std::size_t f = 0; f < st.families.size(); ++f)
-    for (std::int64_t seed : st.seeds) {
+    for (std::size_t si = 0; si < st.seeds.size(); ++si) {
+      if (static_cast<int>((f * st.seeds.size() + si) % static_cast<std::size_t>(spread.tasks)) != spread.task) continue;
+      const std::int64_t seed = st.seeds[si];
       const std::string& family = st.families[f];
       const std::string& card = st.cards[f];
       const std::int64_t L0 = st.pretrain.L;
@@ -298,8 +461,8 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
 
       for (const auto& p : st.points) {
         const std::int64_t L = p.L;
-        const std::string tag = family + "-L" + std::to_string(L) + "-seed" + std::to_string(seed);
-        if (dir.find({{"family", family}, {"L", L}, {"seed", seed}})) {
+        const std::string tag = row_name(family, L, seed);
+        if (dir.has(tag)) {
           out << tag << ": done (row in transfer.csv)\n";
           continue;
         }
@@ -325,7 +488,7 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
         };
         const double ft_s = cost(ft.train, "seconds").get<double>(), sc_s = cost(sc.train, "seconds").get<double>();
         const double pre_s = pre.train["seconds"].get<double>();
-        dir.add({{"family", family},
+        dir.add(tag, {{"family", family},
                  {"pretrain_L", L0},
                  {"L", L},
                  {"seed", seed},
@@ -356,7 +519,7 @@ int cmd_transfer(const std::string& path, GlobalOptions g, std::ostream& out, st
       }
     }
   out << "results: " << dir.path() << "/transfer.csv\n";
-  report_plots(dir.path(), "transfer", out, err);
+  if (spread.tasks == 1) report_plots(dir.path(), "transfer", out, err);
   return 0;
 }
 

@@ -9,7 +9,7 @@
 # scripts/setup.sh reads LATFLOW_DEPS_PREFIX and points CMake and pkg-config into the prefix.
 set -euo pipefail
 pkgs=(libboost1.74-dev libfftw3-dev libfftw3-double3 libfftw3-single3 libfftw3-long3 libfftw3-bin
-      libeigen3-dev libgsl-dev libgsl27 libgslcblas0 catch2 libcli11-dev libtomlplusplus-dev libtomlplusplus3 nlohmann-json3-dev)
+      libeigen3-dev libgsl-dev libgsl27 libgslcblas0 libgloo-dev catch2 libcli11-dev libtomlplusplus-dev libtomlplusplus3 nlohmann-json3-dev)
 case "${1:-}" in
   download)
     dir="${2:?usage: $0 download DEBS_DIR}"

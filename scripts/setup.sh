@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh [BUILD_DIR]   install what is missing; write BUILD_DIR/deps.env (default build/)
 #
-# 1. Debian packages (Ninja, Boost.Odeint, FFTW, Eigen, GSL, Catch2, CLI11, toml++, nlohmann-json):
+# 1. Debian packages (Ninja, Boost.Odeint, FFTW, Eigen, GSL, gloo headers, Catch2, CLI11, toml++, nlohmann-json):
 #    installed with apt-get only when one is missing, so this does nothing on a prepared host.
 # 2. LibTorch 2.11, taken from the first of:
 #      a. Torch_DIR or a CMAKE_PREFIX_PATH that holds a TorchConfig.cmake (install nothing);
@@ -24,12 +24,12 @@ venv="$cache/venv-torch-$TORCH_VERSION"
 say() { echo "[setup] $*" >&2; }
 
 # ---- 1. Debian packages --------------------------------------------------------------------------
-debs=(build-essential cmake ninja-build pkg-config libboost-dev libfftw3-dev libeigen3-dev libgsl-dev catch2 libcli11-dev
+debs=(build-essential cmake ninja-build pkg-config libboost-dev libfftw3-dev libeigen3-dev libgsl-dev libgloo-dev catch2 libcli11-dev
       libtomlplusplus-dev nlohmann-json3-dev python3-venv)
 have_headers() {
   # A prefix given through LATFLOW_DEPS_PREFIX (offline hosts) counts as installed.
   local p="${LATFLOW_DEPS_PREFIX:-}"
-  for h in boost/numeric/odeint.hpp fftw3.h eigen3/Eigen/Core gsl/gsl_monte_vegas.h catch2/catch.hpp CLI/CLI.hpp \
+  for h in boost/numeric/odeint.hpp fftw3.h eigen3/Eigen/Core gsl/gsl_monte_vegas.h gloo/algorithm.h catch2/catch.hpp CLI/CLI.hpp \
            toml++/toml.h nlohmann/json.hpp; do
     [[ -e "/usr/include/$h" || ( -n "$p" && -e "$p/usr/include/$h" ) ]] || return 1
   done

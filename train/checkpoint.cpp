@@ -92,6 +92,7 @@ CheckpointMeta read_meta(torch::serialize::InputArchive& archive) {
   meta.target_seconds = read("target_seconds").item<double>();
   meta.stop_reason = tensor_string(read("stop_reason"));
   meta.bad_steps = read("bad_steps").item<std::int64_t>();
+  if (at::Tensor shards; archive.try_read("shards", shards)) meta.shards = shards.item<std::int64_t>();
   return meta;
 }
 
@@ -153,6 +154,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   archive.write("target_seconds", torch::tensor(meta.target_seconds, torch::kFloat64));
   archive.write("stop_reason", string_tensor(meta.stop_reason));
   archive.write("bad_steps", torch::tensor(meta.bad_steps, torch::kInt64));
+  archive.write("shards", torch::tensor(meta.shards, torch::kInt64));
 
   std::ostringstream payload;
   archive.save_to(payload);

@@ -33,6 +33,7 @@ struct CheckpointMeta {
   /// (train.steps done), "target", "time" (train.max_seconds used up) or "diverged" (max_bad_steps).
   std::string stop_reason;
   std::int64_t bad_steps = 0;   ///< skipped (non-finite or diverged) steps so far, all of them
+  std::int64_t shards = 1;      ///< batch shards (ranks x micro-batches) of the run; 1 in older checkpoints
 };
 
 /// Atomically and durably writes `path`.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -14,6 +15,8 @@
 namespace latflow {
 
 namespace {
+/// Keeps the shards' streams apart from the evaluations' (keyed by the seed and the step alone).
+constexpr std::uint64_t kShardStreams = 0x5348415244ULL;  // "SHARD"
 double now_seconds() {
   using clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
@@ -36,6 +39,7 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   TrainOptions o;
   o.steps = c.get<std::int64_t>("train.steps");
   o.batch = c.get<std::int64_t>("train.batch");
+  o.micro_batches = c.get<std::int64_t>("train.micro_batches");
   o.lr = c.get<double>("train.lr");
   o.schedule = c.get<std::string>("train.schedule");
   o.decay_rate = c.get<double>("train.decay_rate");
@@ -63,16 +67,34 @@ double TrainOptions::action_scale_at(std::int64_t step) const {
   return anneal > 0 ? 1.0 - std::pow(anneal, static_cast<double>(step + 1)) : 1.0;
 }
 
+void check_batch_split(std::int64_t batch, std::int64_t eval_batch, int ranks, std::int64_t micro_batches) {
+  const std::int64_t shards = ranks * micro_batches;
+  const std::string split = std::to_string(ranks) + (ranks == 1 ? " rank" : " ranks") + " x " +
+                            std::to_string(micro_batches) + (micro_batches == 1 ? " micro-batch" : " micro-batches");
+  if (batch < shards)
+    throw UserError("train.batch = " + std::to_string(batch) + " is smaller than its " + std::to_string(shards) +
+                    " shards (" + split + "): every shard needs a sample; use fewer processes (--nproc) or a larger batch");
+  if (batch % shards != 0)
+    throw UserError("train.batch = " + std::to_string(batch) + " does not split into " + split +
+                    " equal shards; use a multiple of " + std::to_string(shards) + ", e.g. " +
+                    std::to_string((batch / shards + 1) * shards));
+  if (eval_batch < ranks)
+    throw UserError("train.eval_batch = " + std::to_string(eval_batch) + " is smaller than the " +
+                    std::to_string(ranks) + " ranks that share it; use at least " + std::to_string(ranks));
+}
+
 Trainer::Trainer(SamplerPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
-                 TrainOptions options, Monitor monitor)
+                 TrainOptions options, Monitor monitor, WorldPtr world)
     : model_(std::move(flow)),
       action_(std::move(action)),
       estimator_(std::move(estimator)),
       lattice_(lattice),
       options_(std::move(options)),
       monitor_(std::move(monitor)),
+      world_(world ? std::move(world) : std::make_shared<World>()),
       optimizer_(std::make_unique<torch::optim::Adam>(trainable(*model_), torch::optim::AdamOptions(options_.lr))) {
   check_estimator_fits(*estimator_, *model_);
+  check_batch_split(options_.batch, options_.eval_batch, world_->size(), options_.micro_batches);
 }
 
 std::string finished_reason(std::int64_t step, double seconds, std::int64_t target_step, const TrainOptions& o) {
@@ -89,22 +111,128 @@ void Trainer::resume_from(const std::string& checkpoint_path) {
   target_step_ = meta.target_step;
   target_seconds_ = meta.target_seconds;
   bad_steps_ = meta.bad_steps;
+  if (meta.shards != shards() && monitor_.on_warning)
+    monitor_.on_warning("the checkpoint was written with the batch in " + std::to_string(meta.shards) +
+                        " shards, this run splits it into " + std::to_string(shards()) + " (ranks x train.micro_batches): "
+                        "training continues correctly, but is no longer bit-identical to an uninterrupted run");
 }
 
 nlohmann::json Trainer::evaluate(std::int64_t n) {
   torch::NoGradGuard no_grad;
-  // A stream of its own, keyed by the step: the training stream is the same whether or not this runs.
-  const RandomStreamFork fork(derive_seed(options_.seed, static_cast<std::uint64_t>(step_)));
-  const Density d = model_->sample(n, lattice_);
-  const at::Tensor s = action_->action(d.phi);
-  const std::vector<double> log_w = to_vector(-s - d.logq);
+  // Each rank draws its part of the batch; one all-reduce gathers the log-weights (every rank writes its
+  // slot) and whether a rank's solve diverged, so all ranks judge the same numbers or fail together.
+  const int ranks = world_->size(), rank = world_->rank();
+  const std::int64_t lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
+  at::Tensor gathered = torch::zeros({n + ranks}, torch::kFloat64);
+  std::string failure;
+  try {
+    // A stream of its own, keyed by the step: the training stream is the same whether or not this runs.
+    const std::uint64_t key = derive_seed(options_.seed, static_cast<std::uint64_t>(step_));
+    const RandomStreamFork fork(ranks == 1 ? key : derive_seed(key, static_cast<std::uint64_t>(rank) + 1));
+    const Density d = model_->sample(hi - lo, lattice_);
+    gathered.slice(0, lo, hi).copy_((-action_->action(d.phi) - d.logq).to(torch::kCPU, torch::kFloat64));
+  } catch (const odes::IntegrationError& e) {
+    if (ranks == 1) throw;
+    failure = e.what();
+    gathered[n + rank] = 1.0;
+  }
+  world_->all_reduce_sum(gathered);
+  if (ranks > 1) {
+    if (!failure.empty()) throw odes::IntegrationError("on rank " + std::to_string(rank) + ": " + failure);
+    const at::Tensor failed = gathered.slice(0, n).nonzero();
+    if (failed.numel() > 0) throw odes::IntegrationError("on rank " + std::to_string(failed[0].item<std::int64_t>()));
+  }
+  const std::vector<double> log_w = to_vector(gathered.slice(0, 0, n));
   const auto log_z = stats::log_z(log_w);
   const auto kl = stats::reverse_kl(log_w);
   return {{"ess", stats::ess_fraction(log_w)},
           {"acceptance", stats::independence_metropolis(log_w, static_cast<std::uint64_t>(step_)).acceptance},
-          {"loss", (d.logq + s).mean().item<double>()},
+          {"loss", -gathered.slice(0, 0, n).mean().item<double>()},
           {"log_z", {{"value", log_z.value}, {"error", log_z.error}}},
           {"kl", {{"value", kl.value}, {"error", kl.error}}}};
+}
+
+/// What one step drew, after the combination over ranks.
+struct Trainer::StepBatch {
+  at::Tensor log_w;  ///< [batch] log-weights of the global batch, float64 on the CPU
+  std::string bad;   ///< why the step must be skipped, "" if it need not
+};
+
+Trainer::StepBatch Trainer::draw_step(double action_scale) {
+  StepBatch out;
+  const std::int64_t n_shards = shards(), per_shard = options_.batch / n_shards;
+  const std::int64_t local = options_.micro_batches * per_shard, first = world_->rank() * local;
+  at::Tensor log_w = torch::zeros({options_.batch}, torch::kFloat64);
+  enum Bad { kNone = 0, kNonFinite = 1, kDiverged = 2 };
+  int bad = kNone;
+  for (std::int64_t m = 0; m < options_.micro_batches && bad == kNone; ++m) {
+    const std::int64_t shard = world_->rank() * options_.micro_batches + m;
+    std::optional<RandomStreamFork> stream;
+    if (n_shards > 1)
+      stream.emplace(derive_seed(derive_seed(derive_seed(options_.seed ^ kShardStreams, static_cast<std::uint64_t>(step_)),
+                                             static_cast<std::uint64_t>(bad_steps_)),
+                                 static_cast<std::uint64_t>(shard)));
+    try {
+      const LossTerms terms = (*estimator_)(*model_, *action_, per_shard, lattice_, action_scale);
+      const at::Tensor shard_log_w = (-terms.action - terms.logq).to(torch::kCPU, torch::kFloat64);
+      log_w.slice(0, first + m * per_shard, first + (m + 1) * per_shard).copy_(shard_log_w);
+      if (!std::isfinite(shard_log_w.sum().item<double>()) || !std::isfinite(terms.surrogate.item<double>())) {
+        bad = kNonFinite;
+        out.bad = "non-finite loss or gradient (loss " + std::to_string(-shard_log_w.mean().item<double>()) + ")";
+      } else {
+        (n_shards > 1 ? terms.surrogate / static_cast<double>(n_shards) : terms.surrogate).backward();
+      }
+    } catch (const odes::IntegrationError& e) {
+      bad = kDiverged;
+      out.bad = std::string("the ODE solve diverged (") + e.what() + ")";
+    }
+  }
+  const int ranks = world_->size();
+  if (ranks > 1) {
+    // One all-reduce: the gradients (zero from a bad rank), every shard's log-weights in its slot, and a flag
+    // per rank. Summing in float64 and rounding back gives what accumulating in one process would.
+    // A parameter no rank's loss reached keeps an undefined gradient, which Adam skips, as in one process.
+    std::vector<at::Tensor> params = trainable(*model_);
+    const auto n_params = static_cast<std::int64_t>(params.size());
+    std::vector<at::Tensor> grads;
+    at::Tensor reached = torch::zeros({n_params}, torch::kFloat64);
+    for (std::int64_t i = 0; i < n_params; ++i) {
+      const at::Tensor& g = params[static_cast<std::size_t>(i)].grad();
+      const bool mine = g.defined() && bad == kNone;
+      grads.push_back(mine ? g.reshape(-1).to(torch::kCPU, torch::kFloat64)
+                           : torch::zeros({params[static_cast<std::size_t>(i)].numel()}, torch::kFloat64));
+      if (mine) reached[i] = 1.0;
+    }
+    at::Tensor flags = torch::zeros({ranks}, torch::kFloat64);
+    flags[world_->rank()] = bad;
+    at::Tensor buffer = torch::cat({torch::cat(grads), reached, log_w, flags});
+    world_->all_reduce_sum(buffer);
+    std::int64_t offset = 0;
+    const auto grads_end = buffer.size(0) - n_params - options_.batch - ranks;
+    for (std::int64_t i = 0; i < n_params; ++i) {
+      auto& p = params[static_cast<std::size_t>(i)];
+      if (buffer[grads_end + i].item<double>() > 0) {
+        const at::Tensor g = buffer.slice(0, offset, offset + p.numel()).view(p.sizes()).to(p.options());
+        if (p.grad().defined()) p.mutable_grad().copy_(g);
+        else p.mutable_grad() = g;
+      } else {
+        p.mutable_grad() = at::Tensor();
+      }
+      offset += p.numel();
+    }
+    offset += n_params;
+    log_w = buffer.slice(0, offset, offset + options_.batch);
+    const at::Tensor rank_flags = buffer.slice(0, offset + options_.batch);
+    for (int r = 0; r < ranks && out.bad.empty(); ++r) {
+      const int flag = static_cast<int>(rank_flags[r].item<double>());
+      if (flag != kNone)
+        out.bad = std::string(flag == kDiverged ? "the ODE solve diverged" : "non-finite loss or gradient") + " on rank " +
+                  std::to_string(r);
+    }
+    if (!out.bad.empty() && bad != kNone) out.bad += " on rank " + std::to_string(world_->rank());
+  }
+  out.log_w = log_w;
+  return out;
 }
 
 TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& runcard) {
@@ -125,13 +253,19 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
   result.stop_reason.clear();
 
   std::vector<at::Tensor> params = trainable(*model_);
+  if (world_->size() > 1) {
+    // Identical by construction (same seed, same checkpoint); made certain once, before the first step.
+    torch::NoGradGuard no_grad;
+    for (auto p : model_->parameters()) world_->broadcast(p);
+    for (auto b : model_->buffers()) world_->broadcast(b);
+  }
   const double start = now_seconds() - seconds_;
   std::int64_t consecutive_bad = 0, evaluated_at = -1;
   auto save = [&] {
     if (!checkpoint_path.empty())
       save_checkpoint(checkpoint_path, *model_, optimizer_.get(),
                       {step_, seconds_, runcard, result.steps_to_target, result.seconds_to_target, result.stop_reason,
-                       bad_steps_});
+                       bad_steps_, shards()});
   };
   auto warn = [&](const std::string& m) {
     if (monitor_.on_warning) monitor_.on_warning(m);
@@ -184,11 +318,19 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
       result.stop_reason = "steps";
       break;
     }
-    if (monitor_.should_stop && monitor_.should_stop()) {
+    bool interrupted = monitor_.should_stop && monitor_.should_stop();
+    double elapsed = now_seconds() - start;
+    if (world_->size() > 1) {  // every rank stops at the same step
+      at::Tensor agreed = torch::tensor({interrupted ? 1.0 : 0.0, elapsed}, torch::kFloat64);
+      world_->all_reduce_max(agreed);
+      interrupted = agreed[0].item<double>() > 0;
+      elapsed = agreed[1].item<double>();
+    }
+    if (interrupted) {
       result.interrupted = true;
       break;
     }
-    if (options_.max_seconds > 0 && now_seconds() - start >= options_.max_seconds) {
+    if (options_.max_seconds > 0 && elapsed >= options_.max_seconds) {
       result.stop_reason = "time";
       break;
     }
@@ -198,21 +340,13 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer_->zero_grad();
     double loss = std::nan(""), grad_norm = std::nan("");
-    std::string bad;
-    at::Tensor step_log_w;
-    try {
-      const LossTerms terms = (*estimator_)(*model_, *action_, options_.batch, lattice_, action_scale);
-      loss = (terms.logq + terms.action).mean().item<double>();
-      if (std::isfinite(loss) && std::isfinite(terms.surrogate.item<double>())) {
-        terms.surrogate.backward();
-        grad_norm = torch::nn::utils::clip_grad_norm_(
-            params, options_.clip > 0 ? options_.clip : std::numeric_limits<double>::infinity());
-      }
-      if (!std::isfinite(grad_norm))
-        bad = "non-finite loss or gradient (loss " + std::to_string(loss) + ")";
-      step_log_w = -terms.action - terms.logq;
-    } catch (const odes::IntegrationError& e) {
-      bad = std::string("the ODE solve diverged (") + e.what() + ")";
+    const StepBatch drawn = draw_step(action_scale);
+    std::string bad = drawn.bad;
+    if (bad.empty()) {
+      loss = -drawn.log_w.mean().item<double>();
+      grad_norm = torch::nn::utils::clip_grad_norm_(
+          params, options_.clip > 0 ? options_.clip : std::numeric_limits<double>::infinity());
+      if (!std::isfinite(grad_norm)) bad = "non-finite loss or gradient (loss " + std::to_string(loss) + ")";
     }
     if (!bad.empty()) {
       optimizer_->zero_grad();
@@ -234,7 +368,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     if (monitor_.on_step) {
       nlohmann::json record = {{"step", step_},
                                {"loss", loss},
-                               {"ess", stats::ess_fraction(to_vector(step_log_w))},
+                               {"ess", stats::ess_fraction(to_vector(drawn.log_w))},
                                {"lr", lr},
                                {"grad_norm", grad_norm},
                                {"bad_steps", bad_steps_},

@@ -13,6 +13,19 @@
 // Periodic evaluations draw from a random stream of their own (core/random.hpp), so how many there were
 // (a time budget adds a final one) never changes the training stream: a run stopped by its budget and
 // resumed with a larger one continues exactly as a run given the larger budget from the start.
+//
+// Data parallelism (core/distributed.hpp). The batch of a step is split into shards: train.micro_batches
+// per rank, on every rank of the world. Shard j of step k draws from a stream of its own, keyed by
+// (run.seed, k, the number of skipped steps so far, j), so the global batch depends on the shard count
+// only, not on how the shards are spread: 2 ranks x 1 micro-batch and 1 rank x 2 micro-batches train the
+// same model (to rounding). Each shard contributes the gradient of its surrogate / shards; one all-reduce per
+// step sums them together with the shards' log-weights (for the monitoring) and a per-rank flag of a bad
+// shard, so every rank skips the same steps, clips the same gradient and takes the same optimiser step:
+// parameters and optimiser state stay identical without being broadcast again. The stop decisions (an
+// interrupt on any rank, the time budget as the slowest rank sees it) are agreed by a second, tiny
+// all-reduce before each step. One shard (one process, train.micro_batches = 1) keeps the run's single
+// stream, as before data parallelism existed. Evaluations split their batch over the ranks and gather the
+// log-weights, so ESS and acceptance are those of the whole evaluation batch on every rank.
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +34,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "core/config.hpp"
+#include "core/distributed.hpp"
 #include "flows/sampler.hpp"
 #include "lattice/action.hpp"
 #include "train/gradient_estimator.hpp"
@@ -30,6 +44,7 @@ namespace latflow {
 struct TrainOptions {
   std::int64_t steps = 1000;
   std::int64_t batch = 64;
+  std::int64_t micro_batches = 1;   ///< shards of the batch per rank (gradient accumulation)
   double lr = 5e-3;
   std::string schedule = "cosine";  ///< constant | cosine | exponential
   double decay_rate = 0.1;          ///< lr(steps) / lr(0) of the exponential schedule
@@ -83,20 +98,28 @@ struct TrainResult {
   nlohmann::json last_eval;         ///< the last evaluation record
 };
 
+/// Throws a UserError unless `batch` splits into `ranks` x `micro_batches` equal shards and the evaluation
+/// batch leaves every rank at least one sample.
+void check_batch_split(std::int64_t batch, std::int64_t eval_batch, int ranks, std::int64_t micro_batches);
+
 /// Why a run whose checkpoint says `meta` has ended under `options` ("target", "steps", "time"), or ""
 /// when it can continue (a resume with a larger budget continues a finished run).
 std::string finished_reason(std::int64_t step, double seconds, std::int64_t target_step, const TrainOptions& options);
 
 class Trainer {
  public:
+  /// `world` null: one process. On a world of several ranks every rank constructs its Trainer alike;
+  /// only the caller decides who writes (rank 0 passes the checkpoint path, the others "").
   Trainer(SamplerPtr flow, ActionPtr action, GradientEstimatorPtr estimator, Lattice lattice,
-          TrainOptions options, Monitor monitor);
+          TrainOptions options, Monitor monitor, WorldPtr world = nullptr);
 
   /// Trains from the current state to options.steps, the target or the time budget, evaluating every
   /// eval_every steps and when it stops. `checkpoint_path` empty = no checkpoints; `runcard` is stored in
   /// them. A resumed run that had already ended (finished_reason) returns at once, with already_finished.
   TrainResult run(const std::string& checkpoint_path, const std::string& runcard);
-  /// Continues from a checkpoint written by run() (weights, optimiser, RNGs, step, time).
+  /// Continues from a checkpoint written by run() (weights, optimiser, RNGs, step, time). A checkpoint
+  /// written with another shard count (ranks x micro-batches) continues correctly but draws other batches
+  /// than the run would have: the Monitor is warned that the run is no longer bit-identical.
   void resume_from(const std::string& checkpoint_path);
 
   /// Evaluates the flow on a fresh batch: ESS, loss, log Z and KL estimates.
@@ -109,12 +132,18 @@ class Trainer {
   Lattice lattice_;
   TrainOptions options_;
   Monitor monitor_;
+  WorldPtr world_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::int64_t step_ = 0;
   double seconds_ = 0;
   std::int64_t target_step_ = -1;  ///< restored by resume_from, so a finished run is not trained further
   double target_seconds_ = -1;
   std::int64_t bad_steps_ = 0;
+
+  std::int64_t shards() const { return options_.micro_batches * world_->size(); }
+  struct StepBatch;
+  /// Draws this rank's shards, accumulates their gradients and combines everything over the ranks.
+  StepBatch draw_step(double action_scale);
 };
 
 }  // namespace latflow

@@ -127,11 +127,11 @@ TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resum
     CHECK(fs::exists(dir / "out" / row["run_dir"].get<std::string>() / "metrics.jsonl"));
   }
 
-  // Remove the last row as if the study had stopped before writing it: the rerun restores the row from
+  // Remove the last row's file as if the study had stopped before writing it: the rerun restores the row from
   // the finished run's results without training it again.
-  nlohmann::json trimmed = json;
-  trimmed["rows"].erase(trimmed["rows"].end() - 1);
-  std::ofstream(dir / "out" / "scaling.json") << trimmed.dump();
+  const auto& last = json["rows"].back();
+  REQUIRE(fs::remove(dir / "out" / "rows" / (last["family"].get<std::string>() + "-L" + last["L"].dump() + "-seed" +
+                                             last["seed"].dump() + ".json")));
   const fs::path last_metrics = dir / "out" / json["rows"].back()["run_dir"].get<std::string>() / "metrics.jsonl";
   const auto metrics_before = lines(last_metrics).size();
   const auto second = run_latflow({"scaling", path, "--threads", "1"});
@@ -186,4 +186,57 @@ TEST_CASE("a scaling study of the Schwinger model runs through the same driver",
   CHECK(rows[0]["L"] == 8);
   CHECK(rows[0]["tau_int"].is_number());  // of the topological charge along the independence chain
   CHECK(rows[0]["m2"].is_null());         // not a phi^4 point
+}
+
+namespace {
+/// The columns of a scaling row that do not measure time or memory (those differ between any two runs).
+nlohmann::json without_timings(nlohmann::json row) {
+  for (const char* k : {"seconds", "seconds_to_target", "seconds_per_step", "peak_memory_mib"}) row.erase(k);
+  return row;
+}
+nlohmann::json rows_of(const fs::path& study_dir) {
+  std::ifstream in(study_dir / "scaling.json");
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : nlohmann::json::parse(in)["rows"]) rows.push_back(without_timings(r));
+  return rows;
+}
+}  // namespace
+
+TEST_CASE("scaling study over worker processes: the rows of the serial study, in its order", "[experiments][study]") {
+  const fs::path dir = scratch_dir("workers");
+  const std::string path = tiny_study(dir, "scaling");
+  // One thread per run on both sides: the numbers are then the same to the last bit.
+  const auto serial = run_latflow({"scaling", path, "--threads", "1", "--out", (dir / "serial").string()});
+  REQUIRE(serial.code == 0);
+  const std::string cmd = std::string(LATFLOW_CLI_PATH) + " scaling " + path + " --threads 1 --workers 2 --out " +
+                          (dir / "parallel").string() + " > " + (dir / "parallel.out").string() + " 2>&1";
+  const int code = std::system(cmd.c_str());
+  std::ifstream log(dir / "parallel.out");
+  INFO(std::string(std::istreambuf_iterator<char>(log), std::istreambuf_iterator<char>()));
+  REQUIRE(WEXITSTATUS(code) == 0);
+  CHECK(rows_of(dir / "parallel") == rows_of(dir / "serial"));
+  CHECK(lines(dir / "parallel" / "scaling.csv").size() == 5);
+  CHECK(fs::exists(dir / "parallel" / "logs" / "cnf-L4-seed1.log"));
+}
+
+TEST_CASE("scaling study split into tasks (a Slurm array): each does its share, together the whole table",
+          "[experiments][study]") {
+  const fs::path dir = scratch_dir("tasks");
+  const std::string path = tiny_study(dir, "scaling");
+  const auto task1 = run_latflow({"scaling", path, "--threads", "1", "--task", "1/2"});
+  INFO(task1.out << task1.err);
+  REQUIRE(task1.code == 0);
+  CHECK(lines(dir / "out" / "scaling.csv").size() == 1 + 2);  // units 1 and 3 of 4
+  const auto task0 = run_latflow({"scaling", path, "--threads", "1", "--task", "0/2"});
+  REQUIRE(task0.code == 0);
+  const auto serial = run_latflow({"scaling", path, "--threads", "1", "--out", (dir / "serial").string()});
+  REQUIRE(serial.code == 0);
+  CHECK(rows_of(dir / "out") == rows_of(dir / "serial"));  // the study's order, whoever finished first
+
+  testing::check_user_error(run_latflow({"scaling", path, "--task", "2/2"}), "--task's I must be an integer in [0, 1]");
+  testing::check_user_error(run_latflow({"scaling", path, "--task", "3"}), "--task must be I/N");
+  testing::check_user_error(run_latflow({"scaling", path, "--task", "0/2", "--force"}),
+                            "--force cannot be combined with --task");
+  testing::check_user_error(run_latflow({"scaling", path, "--task", "0/2", "--workers", "2"}),
+                            "--workers and --task cannot be combined");
 }
