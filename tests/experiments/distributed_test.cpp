@@ -16,6 +16,7 @@
 #include <fstream>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "core/distributed.hpp"
 #include "experiments/run_steps.hpp"
@@ -256,30 +257,22 @@ TEST_CASE("the launch environment is read as torchrun and srun write it", "[dist
       addr("MASTER_ADDR", nullptr), port("MASTER_PORT", nullptr), sp("SLURM_PROCID", nullptr),
       sn("SLURM_STEP_NUM_TASKS", nullptr), sl("SLURM_LOCALID", nullptr), st("SLURM_STEP_TASKS_PER_NODE", nullptr),
       batch_tasks("SLURM_NTASKS", "4");
+  // (source, rank, world size, local rank, local world size, master address, port)
+  const auto place = [] {
+    const auto e = LaunchEnvironment::from_environment();
+    return std::make_tuple(e.source, e.rank, e.world_size, e.local_rank, e.local_world_size, e.master_addr, e.master_port);
+  };
   // A batch script's allocation (SLURM_NTASKS) is not a world: one process.
   CHECK(LaunchEnvironment::from_environment().world_size == 1);
   {
     EnvGuard a("WORLD_SIZE", "4"), b("RANK", "3"), c("LOCAL_RANK", "1"), d("LOCAL_WORLD_SIZE", "2"),
         e("MASTER_ADDR", "node7"), f("MASTER_PORT", "1234");
-    const auto env = LaunchEnvironment::from_environment();
-    CHECK(env.source == "torchrun");
-    CHECK(env.rank == 3);
-    CHECK(env.world_size == 4);
-    CHECK(env.local_rank == 1);
-    CHECK(env.local_world_size == 2);
-    CHECK(env.master_addr == "node7");
-    CHECK(env.master_port == 1234);
+    CHECK(place() == std::make_tuple(std::string("torchrun"), 3, 4, 1, 2, std::string("node7"), 1234));
   }
   {
     EnvGuard a("SLURM_STEP_NUM_TASKS", "8"), b("SLURM_PROCID", "5"), c("SLURM_LOCALID", "1"),
         d("SLURM_STEP_TASKS_PER_NODE", "4(x2)"), e("MASTER_ADDR", "node1");
-    const auto env = LaunchEnvironment::from_environment();
-    CHECK(env.source == "slurm");
-    CHECK(env.rank == 5);
-    CHECK(env.world_size == 8);
-    CHECK(env.local_rank == 1);
-    CHECK(env.local_world_size == 4);
-    CHECK(env.master_port == 29500);
+    CHECK(place() == std::make_tuple(std::string("slurm"), 5, 8, 1, 4, std::string("node1"), 29500));
   }
   {
     EnvGuard a("WORLD_SIZE", "2"), b("RANK", "0"), c("MASTER_ADDR", "h"), d("MASTER_PORT", "70000");
