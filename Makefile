@@ -3,7 +3,7 @@
 #                    again: make run RUN_ARGS=--force (replaces runs/quickstart) or RUN_ARGS="--out DIR"
 #   make test        set up what is missing, build, run the test suite through ctest
 #   make test-slow   the slow statistical tests (ctest label "slow")
-#   make sanitize    build and test with ASan+UBSan in build-sanitize/
+#   make sanitize    build and test with ASan+UBSan in build-sanitize/ (the non-slow suite but [heavy] tests)
 #   make bench       build the benchmarks (run them from build/bench/)
 BUILD ?= build
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
@@ -33,15 +33,16 @@ build: configure
 run: build
 	@$(BUILD)/latflow run $(CARD) $(RUN_ARGS)
 
+CTEST_EXCLUDE ?= slow
 test: build
-	@cd $(BUILD) && ctest -LE 'slow' --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest -LE '$(CTEST_EXCLUDE)' --output-on-failure -j $(JOBS)
 
 test-slow: build
 	@cd $(BUILD) && ctest -L slow --output-on-failure
 
 # -O1 -g1 (line tables only): sanitizer reports keep file:line with far less debug information to build.
 sanitize:
-	@$(MAKE) --no-print-directory BUILD=build-sanitize \
+	@$(MAKE) --no-print-directory BUILD=build-sanitize CTEST_EXCLUDE='slow|heavy' \
 	  CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO='-O1 -g1' -DLATFLOW_SANITIZE=ON" test
 
 bench: build

@@ -58,7 +58,7 @@ std::vector<double> to_vector(const at::Tensor& t) {
 
 }  // namespace
 
-TEST_CASE("every flow family: reweighted observables agree with an independent reference", "[flows][reweighting]") {
+TEST_CASE("every flow family: reweighted observables agree with an independent reference", "[flows][reweighting][heavy]") {
   const Lattice lattice = Lattice::square(4);
   const auto options = torch::TensorOptions().dtype(torch::kFloat64);
   for (const std::string& type : model_registry().names()) {
