@@ -77,6 +77,15 @@ LaunchEnvironment LaunchEnvironment::from_environment() {
   return e;
 }
 
+int announced_world_size() {
+  for (const char* name : {"WORLD_SIZE", "SLURM_STEP_NUM_TASKS"})
+    if (const char* v = env(name)) {
+      const long n = std::strtol(v, nullptr, 10);
+      return n > 1 && n <= (1 << 20) ? static_cast<int>(n) : 1;
+    }
+  return 1;
+}
+
 struct World::Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;

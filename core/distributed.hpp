@@ -44,6 +44,10 @@ struct LaunchEnvironment {
   static LaunchEnvironment from_environment();
 };
 
+/// The number of processes a launcher says this one belongs to (WORLD_SIZE, else srun's
+/// SLURM_STEP_NUM_TASKS), 1 when none says so or the value is not a count; nothing else is read or checked.
+int announced_world_size();
+
 /// Throws a UserError unless `backend` is one this build can connect ("gloo").
 void check_backend(const std::string& backend);
 

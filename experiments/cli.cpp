@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include "core/device.hpp"
+#include "core/distributed.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "core/version.hpp"
@@ -200,6 +201,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     const long long n = n_text.empty() ? -1 : parse_integer("--n", n_text, 1, 1000000000);
     if (strict) g.sets.push_back("eval.strict=true");
 
+    // Only training is data-parallel; anything else launched as several ranks would do its work N times.
+    if (announced_world_size() > 1 && !*train && !*list && !*show && !*check && !*plot)
+      throw UserError("only `latflow train` runs on several ranks; this command was launched as one of " +
+                      std::to_string(announced_world_size()) + " (WORLD_SIZE or srun's SLURM_STEP_NUM_TASKS): run it as a "
+                      "single process (studies spread their runs with --workers or --task instead)");
     if (*list) return cmd_list(out);
     if (*show) return cmd_config_show(card, g, out);
     if (*check) return cmd_config_check(card, g, out);

@@ -149,9 +149,10 @@ int cmd_train(const std::string& card_or_dir, const GlobalOptions& g, bool resum
 
 int cmd_train_ranks(const std::string& card_or_dir, const GlobalOptions& g, bool resume, int nproc,
                     const std::vector<std::string>& args, std::ostream& err) {
-  if (std::getenv("WORLD_SIZE") || std::getenv("SLURM_STEP_NUM_TASKS"))
-    throw UserError("--nproc starts its own ranks, but this process is already one rank of a launched world (WORLD_SIZE "
-                    "or srun's SLURM_STEP_NUM_TASKS is set); drop --nproc, or run outside the launcher");
+  if (announced_world_size() > 1)
+    throw UserError("--nproc starts its own ranks, but this process is already one of " +
+                    std::to_string(announced_world_size()) + " launched ranks (WORLD_SIZE or srun's SLURM_STEP_NUM_TASKS); "
+                    "drop --nproc, or launch a single task");
   // Refused here once, rather than by every rank after they all started.
   const RunCard card = resume ? card_of_run(resume_directory(card_or_dir, g.overrides()), g.overrides())
                               : load_card_argument(card_or_dir, g.overrides());

@@ -242,7 +242,17 @@ TEST_CASE("bad distributed input is refused with a clear error before any rank w
   SECTION("--nproc inside a launched world") {
     EnvGuard ws("WORLD_SIZE", "2");
     latflow::testing::check_user_error(latflow::testing::run_cli({"train", card, "--nproc", "2"}),
-                                       "already one rank of a launched world");
+                                       "is already one of 2 launched ranks");
+  }
+  SECTION("a command other than train launched as several ranks") {
+    EnvGuard ws("WORLD_SIZE", "2");
+    latflow::testing::check_user_error(latflow::testing::run_cli({"eval", (dir / "r").string()}),
+                                       "only `latflow train` runs on several ranks");
+  }
+  SECTION("--nproc under a launcher of one task is allowed") {
+    EnvGuard ws("SLURM_STEP_NUM_TASKS", "1");
+    latflow::testing::check_user_error(latflow::testing::run_cli({"train", card, "--nproc", "3"}),
+                                       "does not split into 3 ranks");  // reaches the batch check, past the launcher's
   }
   SECTION("--nproc that is not a count") {
     latflow::testing::check_user_error(latflow::testing::run_cli({"train", card, "--nproc", "0"}),
