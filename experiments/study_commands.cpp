@@ -101,7 +101,8 @@ class StudyDirectory {
     const std::string json_path = path_ + "/" + name_ + ".json";
     if (fs::is_empty(path_ + "/rows") && fs::exists(json_path)) {
       std::ifstream in(json_path);
-      for (const auto& row : nlohmann::json::parse(in).at("rows"))
+      const nlohmann::json table = nlohmann::json::parse(in);  // alive while its rows are read
+      for (const auto& row : table.at("rows"))
         write_file_atomically(row_file(row_name(row.at("family"), row.at("L"), row.at("seed"))), row.dump(2) + "\n");
     }
   }

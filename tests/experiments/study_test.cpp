@@ -142,6 +142,15 @@ TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resum
   std::ifstream again_in(dir / "out" / "scaling.json");
   CHECK(nlohmann::json::parse(again_in)["rows"].back() == json["rows"].back());
 
+  // A study directory written before rows had files of their own keeps its table: nothing is retrained.
+  latflow::remove_tree((dir / "out" / "rows").string());
+  const auto migrated = run_latflow({"scaling", path, "--threads", "1"});
+  REQUIRE(migrated.code == 0);
+  std::size_t done = 0;
+  for (std::size_t at = 0; (at = migrated.out.find("done (row in scaling.csv)", at)) != std::string::npos; ++at) ++done;
+  CHECK(done == 4);
+  CHECK(lines(dir / "out" / "scaling.csv").size() == 5);
+
   // A changed study does not mix with the old results.
   const auto changed = run_latflow({"scaling", path, "--set", "study.max_steps=5"});
   CHECK(changed.code == 2);
@@ -196,8 +205,9 @@ nlohmann::json without_timings(nlohmann::json row) {
 }
 nlohmann::json rows_of(const fs::path& study_dir) {
   std::ifstream in(study_dir / "scaling.json");
+  const nlohmann::json table = nlohmann::json::parse(in);  // alive while its rows are read
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& r : nlohmann::json::parse(in)["rows"]) rows.push_back(without_timings(r));
+  for (const auto& r : table["rows"]) rows.push_back(without_timings(r));
   return rows;
 }
 }  // namespace
