@@ -190,8 +190,9 @@ Trainer::StepBatch Trainer::draw_step(double action_scale) {
   const int ranks = world_->size();
   if (ranks > 1) {
     // One all-reduce: the gradients (zero from a bad rank), every shard's log-weights in its slot, and a flag
-    // per rank. Summing in float64 and rounding back gives what accumulating in one process would.
-    // A parameter no rank's loss reached keeps an undefined gradient, which Adam skips, as in one process.
+    // per rank. Summed in float64 and rounded back, two shards give exactly what accumulating them in one
+    // process gives; more shards agree to rounding. A parameter no rank's loss reached keeps an undefined
+    // gradient, which Adam skips, as in one process.
     std::vector<at::Tensor> params = trainable(*model_);
     const auto n_params = static_cast<std::int64_t>(params.size());
     std::vector<at::Tensor> grads;
