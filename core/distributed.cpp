@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <c10/util/Exception.h>
+#include <c10/util/Logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -127,6 +128,13 @@ std::shared_ptr<World> World::connect(const LaunchEnvironment& env, const std::s
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
   auto group = std::make_unique<Group>();
   group->timeout = timeout;
+  // c10d logs every failed connection attempt with a backtrace while it retries; the one-line error below
+  // says what matters, so its log is quieted (to fatal messages) for the rendezvous.
+  struct QuietLog {
+    int saved = FLAGS_caffe2_log_level;
+    QuietLog() { FLAGS_caffe2_log_level = 3; }
+    ~QuietLog() { FLAGS_caffe2_log_level = saved; }
+  } quiet;
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);
