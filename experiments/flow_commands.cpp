@@ -82,11 +82,7 @@ int cmd_train(const std::string& card_or_dir, const GlobalOptions& g, bool resum
     check_memory(*s, {Work::train});
   }
   const WorldPtr world = join_world(*s, launch);
-  {
-    const Config& c = s->card.config;
-    check_batch_split(c.get<std::int64_t>("train.batch"), c.get<std::int64_t>("train.eval_batch"), world->size(),
-                      c.get<std::int64_t>("train.micro_batches"));
-  }
+  check_batch_split(TrainOptions::from_config(s->card.config), world->size());  // before rank 0 writes anything
 
   // Rank 0 alone writes the run directory; the others read it once rank 0 has set it up, and every rank
   // stops at once if that failed (rank 0 says why).
@@ -157,8 +153,7 @@ int cmd_train_ranks(const std::string& card_or_dir, const GlobalOptions& g, bool
   const RunCard card = resume ? card_of_run(resume_directory(card_or_dir, g.overrides()), g.overrides())
                               : load_card_argument(card_or_dir, g.overrides());
   const Config& c = card.config;
-  check_batch_split(c.get<std::int64_t>("train.batch"), c.get<std::int64_t>("train.eval_batch"), nproc,
-                    c.get<std::int64_t>("train.micro_batches"));
+  check_batch_split(TrainOptions::from_config(c), nproc);
   check_backend(c.get<std::string>("distributed.backend"));
   return launch_local_ranks(nproc, args, c.get<double>("distributed.timeout"), err);
 }

@@ -117,13 +117,14 @@ class StudyDirectory {
 
   void add(const std::string& name, const nlohmann::json& row) {
     write_file_atomically(row_file(name), row.dump(2) + "\n");
-    const int fd = ::open((path_ + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0 || ::flock(fd, LOCK_EX) != 0)
-      throw UserError("cannot lock study directory '" + path_ + "' to update its tables: " + std::strerror(errno));
-    struct Unlock {
+    struct Lock {  // released when closed, also when flock fails or a write below throws
       int fd;
-      ~Unlock() { ::close(fd); }
-    } unlock{fd};
+      ~Lock() {
+        if (fd >= 0) ::close(fd);
+      }
+    } lock{::open((path_ + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666)};
+    if (lock.fd < 0 || ::flock(lock.fd, LOCK_EX) != 0)
+      throw UserError("cannot lock study directory '" + path_ + "' to update its tables: " + std::strerror(errno));
     nlohmann::json rows = nlohmann::json::array();
     std::ostringstream csv;
     for (std::size_t i = 0; i < columns_.size(); ++i) csv << (i ? "," : "") << columns_[i];
@@ -270,8 +271,6 @@ int run_workers(const std::string& kind, const std::string& path, const StudyDir
   fs::create_directories(dir.path() + "/logs", ec);
   int gpus = 0;
   if (g.device == "cuda") gpus = static_cast<int>(torch::cuda::device_count());
-  std::vector<std::string> extra;  // the share of the machine every worker gets
-  if (g.threads >= 0) extra = {"--threads", std::to_string(g.threads)};
   out << "running " << todo.size() << " of them in " << workers << " worker processes"
       << (gpus > 0 ? " (one GPU each)" : " (" + std::to_string(g.threads) + " threads each)") << "; logs in " << dir.path()
       << "/logs\n" << std::flush;
@@ -292,7 +291,7 @@ int run_workers(const std::string& kind, const std::string& path, const StudyDir
       std::vector<std::string> args = without_option(spread.args, "--threads");
       if (gpus > 0) args = without_option(args, "--device");
       args.insert(args.end(), {"--task", std::to_string(k) + "/" + std::to_string(names.size())});
-      args.insert(args.end(), extra.begin(), extra.end());
+      args.insert(args.end(), {"--threads", std::to_string(g.threads)});  // the share set by share_threads
       if (gpus > 0) args.insert(args.end(), {"--device", "cuda:" + std::to_string(slot % gpus)});
       const std::string log = dir.path() + "/logs/" + names[k] + ".log";
       running[children.spawn(args, {}, log)] = {k, slot};

@@ -67,7 +67,8 @@ double TrainOptions::action_scale_at(std::int64_t step) const {
   return anneal > 0 ? 1.0 - std::pow(anneal, static_cast<double>(step + 1)) : 1.0;
 }
 
-void check_batch_split(std::int64_t batch, std::int64_t eval_batch, int ranks, std::int64_t micro_batches) {
+void check_batch_split(const TrainOptions& options, int ranks) {
+  const std::int64_t batch = options.batch, eval_batch = options.eval_batch, micro_batches = options.micro_batches;
   const std::int64_t shards = ranks * micro_batches;
   const std::string split = std::to_string(ranks) + (ranks == 1 ? " rank" : " ranks") + " x " +
                             std::to_string(micro_batches) + (micro_batches == 1 ? " micro-batch" : " micro-batches");
@@ -94,7 +95,7 @@ Trainer::Trainer(SamplerPtr flow, ActionPtr action, GradientEstimatorPtr estimat
       world_(world ? std::move(world) : std::make_shared<World>()),
       optimizer_(std::make_unique<torch::optim::Adam>(trainable(*model_), torch::optim::AdamOptions(options_.lr))) {
   check_estimator_fits(*estimator_, *model_);
-  check_batch_split(options_.batch, options_.eval_batch, world_->size(), options_.micro_batches);
+  check_batch_split(options_, world_->size());
 }
 
 std::string finished_reason(std::int64_t step, double seconds, std::int64_t target_step, const TrainOptions& o) {
@@ -206,13 +207,16 @@ Trainer::StepBatch Trainer::draw_step(double action_scale) {
     }
     at::Tensor flags = torch::zeros({ranks}, torch::kFloat64);
     flags[world_->rank()] = bad;
-    at::Tensor buffer = torch::cat({torch::cat(grads), reached, log_w, flags});
+    const at::Tensor flat = torch::cat(grads);
+    const std::int64_t n_grad = flat.numel();
+    at::Tensor buffer = torch::cat({flat, reached, log_w, flags});
     world_->all_reduce_sum(buffer);
+    // Layout: [gradients | reached per parameter | log-weights | flag per rank].
+    const auto summed = buffer.accessor<double, 1>();
     std::int64_t offset = 0;
-    const auto grads_end = buffer.size(0) - n_params - options_.batch - ranks;
     for (std::int64_t i = 0; i < n_params; ++i) {
       auto& p = params[static_cast<std::size_t>(i)];
-      if (buffer[grads_end + i].item<double>() > 0) {
+      if (summed[n_grad + i] > 0) {
         const at::Tensor g = buffer.slice(0, offset, offset + p.numel()).view(p.sizes()).to(p.options());
         if (p.grad().defined()) p.mutable_grad().copy_(g);
         else p.mutable_grad() = g;
@@ -221,11 +225,10 @@ Trainer::StepBatch Trainer::draw_step(double action_scale) {
       }
       offset += p.numel();
     }
-    offset += n_params;
-    log_w = buffer.slice(0, offset, offset + options_.batch);
-    const at::Tensor rank_flags = buffer.slice(0, offset + options_.batch);
+    const std::int64_t log_w_at = n_grad + n_params, flags_at = log_w_at + options_.batch;
+    log_w = buffer.slice(0, log_w_at, flags_at);
     for (int r = 0; r < ranks && out.bad.empty(); ++r) {
-      const int flag = static_cast<int>(rank_flags[r].item<double>());
+      const int flag = static_cast<int>(summed[flags_at + r]);
       if (flag != kNone)
         out.bad = std::string(flag == kDiverged ? "the ODE solve diverged" : "non-finite loss or gradient") + " on rank " +
                   std::to_string(r);

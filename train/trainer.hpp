@@ -98,9 +98,9 @@ struct TrainResult {
   nlohmann::json last_eval;         ///< the last evaluation record
 };
 
-/// Throws a UserError unless `batch` splits into `ranks` x `micro_batches` equal shards and the evaluation
-/// batch leaves every rank at least one sample.
-void check_batch_split(std::int64_t batch, std::int64_t eval_batch, int ranks, std::int64_t micro_batches);
+/// Throws a UserError unless train.batch splits into `ranks` x train.micro_batches equal shards and the
+/// evaluation batch leaves every rank at least one sample.
+void check_batch_split(const TrainOptions& options, int ranks);
 
 /// Why a run whose checkpoint says `meta` has ended under `options` ("target", "steps", "time"), or ""
 /// when it can continue (a resume with a larger budget continues a finished run).
