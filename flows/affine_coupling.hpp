@@ -1,26 +1,22 @@
 #pragma once
-// Affine coupling flow (RealNVP, Dinh et al. 2016) on the lattice: Albergo, Kanwar & Shanahan 2019
+// Affine coupling (RealNVP, Dinh et al. 2016) on the lattice: Albergo, Kanwar & Shanahan 2019
 // (arXiv 1904.12072), with the convolutional conditioners of the tutorial (Albergo et al. 2021,
-// arXiv 2101.08176). Each layer splits the sites by a checkerboard mask m (m = 1 frozen, 0 active),
-// alternating parity from layer to layer, and updates the active half conditioned on the frozen one:
+// arXiv 2101.08176). A mask m (1 on the active sites) splits the sites, and the active ones are scaled and
+// shifted conditioned on the frozen ones:
 //
-//   y = m x + (1 - m) [x e^{s(m x)} + t(m x)],    log q(y) = log q(x) - sum_{active} s(m x)
-//   x = m y + (1 - m) [y - t(m y)] e^{-s(m y)}     (the frozen half is unchanged, so s and t are known)
+//   y = (1 - m) x + m [x e^{s((1 - m) x)} + t((1 - m) x)],    log q(y) = log q(x) - sum_{active} s
+//   x = (1 - m) y + m [y - t((1 - m) y)] e^{-s((1 - m) y)}     (the frozen half is unchanged, so s and t are known)
 //
-// with (s, t) from a Conditioner (flows/conditioner.hpp). The Jacobian is triangular with diagonal e^s on
-// the active sites and 1 on the frozen ones, hence the exact log-det.
+// with s = tanh(theta_0), t = theta_1 from a Conditioner (flows/conditioner.hpp). tanh bounds the scale per
+// coupling to [1/e, e] (the tutorial also puts a final tanh on t; here t is left unbounded, as in RealNVP). The
+// Jacobian is triangular with diagonal e^s on the active sites and 1 on the frozen ones, hence the exact
+// log-det. With the conditioner's default Z2 reflection (s even, t odd) the coupling commutes with phi -> -phi.
 //
-// Symmetries: the convolutions are circular, so the flow commutes with the lattice translations that map
-// the checkerboard onto itself, the shifts (a, b) with a + b even (not the single-site shifts); with
-// z2 = true it also commutes with phi -> -phi. The weights do not depend on the lattice, so one flow runs on
-// every lattice with even extents (the checkerboard needs them; other lattices are a UserError).
+// The checkerboard flows of flows/coupling_flow.hpp and the hierarchical flow are compositions of these steps.
 #include <cstdint>
-#include <vector>
 
-#include <torch/arg.h>
-#include <torch/nn/pimpl.h>
+#include <ATen/core/Tensor.h>
 
-#include "core/config.hpp"
 #include "flows/conditioner.hpp"
 #include "flows/transform.hpp"
 
@@ -33,38 +29,18 @@ at::Tensor checkerboard_mask(std::int64_t T, std::int64_t L, std::int64_t parity
 at::Tensor sublattice_mask(std::int64_t T, std::int64_t L, std::int64_t t_parity, std::int64_t x_parity,
                            const c10::TensorOptions& options);
 
+/// Per-site log-scale and shift, each [B, T, L].
+struct ScaleShift {
+  at::Tensor s;
+  at::Tensor t;
+};
+
+/// s and t at every site from the masked configurations x [B, T, L] (conditioner outputs = 2).
+ScaleShift scale_shift(ConditionerImpl& conditioner, const at::Tensor& x, const at::Tensor& active);
+
 /// One affine coupling: the sites where `active` [T, L] is 1 are scaled and shifted by `conditioner`
 /// applied to the others (forward), or restored (reverse = true); log q is threaded as in TransformImpl.
 Density affine_coupling_step(const Density& d, const at::Tensor& active, ConditionerImpl& conditioner,
                              bool reverse);
-
-struct AffineCouplingOptions {
-  /// Coupling layers; layer i updates the sites with (t + x + i) odd.
-  TORCH_ARG(std::int64_t, layers) = 16;
-  TORCH_ARG(ConditionerOptions, conditioner);
-};
-
-class AffineCouplingImpl : public TransformImpl {
- public:
-  /// Throws UserError for layers < 1 or invalid conditioner options.
-  explicit AffineCouplingImpl(AffineCouplingOptions options);
-
-  /// phi [B, T, L] with T, L even (UserError otherwise).
-  Density forward(const Density& x) override;
-  Density reverse(const Density& y) override;
-
-  const AffineCouplingOptions& options() const { return options_; }
-
- private:
-  Density run(const Density& d, bool reverse);
-
-  AffineCouplingOptions options_;
-  std::vector<Conditioner> layers_;  ///< registered as "layer0", "layer1", ...
-};
-
-TORCH_MODULE(AffineCoupling);
-
-/// The settings of a run card with model.type = "coupling": model.coupling_layers and the conditioner's.
-AffineCouplingOptions affine_coupling_options(const Config& card);
 
 }  // namespace latflow

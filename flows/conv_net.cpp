@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.hpp"
+#include "flows/dense_net.hpp"
 
 namespace latflow {
 
@@ -11,9 +12,7 @@ ConvNetImpl::ConvNetImpl(const ConvNetOptions& options, const std::string& who) 
   if (k < 1 || k % 2 == 0)
     throw UserError(who + ": kernel_size must be odd and >= 1 (so a convolution keeps the lattice shape); got " +
                     std::to_string(k));
-  const std::string& act = options_.activation();
-  if (act != "leaky_relu" && act != "tanh")
-    throw UserError(who + ": unknown activation '" + act + "'; known: \"leaky_relu\", \"tanh\"");
+  check_activation(options_.activation(), who);
   for (std::int64_t h : options_.hidden())
     if (h < 1) throw UserError(who + ": hidden channel counts must be >= 1; got " + std::to_string(h));
   for (std::int64_t d : options_.dilations())
@@ -33,8 +32,7 @@ ConvNetImpl::ConvNetImpl(const ConvNetOptions& options, const std::string& who) 
                                .padding_mode(torch::kCircular));
     net_->push_back(conv);
     if (i + 2 < widths.size()) {
-      if (act == "tanh") net_->push_back(torch::nn::Tanh());
-      else net_->push_back(torch::nn::LeakyReLU());
+      push_activation(net_, options_.activation());
     } else {
       torch::NoGradGuard no_grad;
       conv->weight.zero_();

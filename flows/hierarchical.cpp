@@ -87,7 +87,7 @@ HierarchicalImpl::HierarchicalImpl(HierarchicalOptions options) : options_(std::
   if (o.levels() < 0) throw UserError("hierarchical flow: levels must be >= 0; got " + std::to_string(o.levels()));
   if (o.rounds() < 1) throw UserError("hierarchical flow: rounds must be >= 1; got " + std::to_string(o.rounds()));
   coarse_ = register_module(
-      "coarse", AffineCoupling(AffineCouplingOptions().layers(o.coarse_layers()).conditioner(o.conditioner())));
+      "coarse", CouplingFlow(CouplingFlowOptions().layers(o.coarse_layers()).conditioner(o.conditioner())));
   for (std::int64_t j = 1; j <= o.levels(); ++j)
     levels_.push_back(register_module(level_name(j), Refinement(o.rounds(), o.conditioner())));
 }

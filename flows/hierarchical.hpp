@@ -10,7 +10,7 @@
 // levels, the new sites are three classes: plaquette centres (odd, odd), time bonds (odd, even) and space
 // bonds (even, odd). The transform
 //
-//   level 0:  phi^(0) = F_0(z^(0)), an AffineCoupling (checkerboard) flow on the coarse lattice;
+//   level 0:  phi^(0) = F_0(z^(0)), a checkerboard affine CouplingFlow on the coarse lattice;
 //   level j:  `rounds` passes of three affine couplings (flows/affine_coupling.hpp) updating the centres,
 //             then the time bonds, then the space bonds, each conditioned on all other sites of the level-j
 //             sublattice: the coarser sites, final before level j starts and never changed by it, and the
@@ -43,6 +43,7 @@
 
 #include "core/config.hpp"
 #include "flows/affine_coupling.hpp"
+#include "flows/coupling_flow.hpp"
 #include "flows/conditioner.hpp"
 #include "flows/transform.hpp"
 #include "lattice/geometry.hpp"
@@ -105,7 +106,7 @@ class HierarchicalImpl : public TransformImpl {
   std::int64_t depth_of(const at::Tensor& phi) const;
 
   HierarchicalOptions options_;
-  AffineCoupling coarse_{nullptr};
+  CouplingFlow coarse_{nullptr};
   std::vector<Refinement> levels_;  ///< levels_[j - 1] is "level<j>"
 };
 

@@ -4,7 +4,7 @@
 #include "autoregressive/symmetrized.hpp"
 #include "autoregressive/van.hpp"
 
-#include "flows/affine_coupling.hpp"
+#include "flows/coupling_flow.hpp"
 #include "flows/continuous_flow.hpp"
 #include "flows/flow.hpp"
 #include "flows/gauge_coupling.hpp"
@@ -32,7 +32,7 @@ SamplerPtr operator_cnf(const Config& c) {
 }
 SamplerPtr coupling(const Config& c) {
   return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),
-                                    AffineCoupling(affine_coupling_options(c)).ptr());
+                                    CouplingFlow(coupling_flow_options(c)).ptr());
 }
 SamplerPtr gauge_coupling(const Config& c) {
   return std::make_shared<FlowImpl>(prior_registry().create(c.get<std::string>("model.prior"), c),

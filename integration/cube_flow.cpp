@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "flows/dense_net.hpp"
 #include "flows/elementwise/registry.hpp"
 #include "integration/coupling_masks.hpp"
 
@@ -32,18 +33,8 @@ CubeCouplingImpl::CubeCouplingImpl(std::int64_t dimension, std::vector<std::int6
   // A cell that transforms every coordinate reads a constant input: its output is then learnt through biases.
   const std::int64_t in = std::max<std::int64_t>(1, static_cast<std::int64_t>(passive.size()));
   const std::int64_t out = n_active_ * transform_->parameters_per_element();
-  net_ = torch::nn::Sequential();
-  std::int64_t width = in;
-  for (std::int64_t l = 0; l <= hidden_layers; ++l) {
-    net_->push_back(torch::nn::Linear(width, hidden_width));
-    net_->push_back(torch::nn::LeakyReLU());
-    width = hidden_width;
-  }
-  torch::nn::Linear last(width, out);
-  torch::NoGradGuard no_grad;
-  last->weight.zero_();
-  last->bias.zero_();
-  net_->push_back(last);
+  net_ = dense_net(in, out, std::vector<std::int64_t>(static_cast<std::size_t>(hidden_layers + 1), hidden_width),
+                   "leaky_relu", "cube flow");
   register_module("net", net_);
 }
 

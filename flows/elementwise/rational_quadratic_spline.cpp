@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "core/error.hpp"
 #include "flows/elementwise/bins.hpp"
 #include "flows/elementwise/circle.hpp"
 
@@ -149,6 +150,20 @@ Domain RationalQuadraticSpline::domain() const {
   }
   const double inf = std::numeric_limits<double>::infinity();
   return {Domain::Kind::real_line, -inf, inf};
+}
+
+std::vector<std::int64_t> RationalQuadraticSpline::point_reflection() const {
+  if (kind_ != Kind::real_line)
+    throw UserError(name() + ": only the real-line spline is symmetric about 0 and has a point reflection");
+  const std::int64_t K = options_.bins();
+  std::vector<std::int64_t> order;
+  const auto reversed = [&](std::int64_t first, std::int64_t n) {
+    for (std::int64_t i = n - 1; i >= 0; --i) order.push_back(first + i);
+  };
+  reversed(0, K);          // widths
+  reversed(K, K);          // heights
+  reversed(2 * K, K - 1);  // d_1 .. d_{K-1}
+  return order;
 }
 
 ElementwiseResult RationalQuadraticSpline::forward_checked(const at::Tensor& x, const at::Tensor& params) const {

@@ -41,6 +41,7 @@
 // (the squared knot derivatives of the inverse are the first to overflow).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "flows/elementwise/elementwise_transform.hpp"
 
@@ -57,6 +58,12 @@ class RationalQuadraticSpline : public ElementwiseTransform {
   std::string name() const override;
   std::int64_t parameters_per_element() const override;
   Domain domain() const override;
+
+  /// real_line only (UserError otherwise): the order of the raw parameters that gives the point reflection of
+  /// the map through 0, f(-x; theta[order]) = -f(x; theta) with equal log-derivatives: widths, heights and
+  /// interior derivatives each reversed (the knots mirror, and the rational-quadratic segment through mirrored
+  /// knots with mirrored derivatives is the mirrored segment). A Z2-equivariant coupling symmetrises with it.
+  std::vector<std::int64_t> point_reflection() const;
 
  protected:
   ElementwiseResult forward_checked(const at::Tensor& x, const at::Tensor& params) const override;

@@ -66,7 +66,7 @@ TEST_CASE("hierarchical flow is coarse to fine: no level changes a coarser site"
   const at::Tensor z = normal(2, 16, 16, 4);
   const Density y = f->forward({z, zeros(2)});
   // The 4-strided (coarse) sublattice of the output is the coarse flow of the input's coarse sublattice.
-  auto& coarse = *f->named_children()["coarse"]->as<AffineCouplingImpl>();
+  auto& coarse = *f->named_children()["coarse"]->as<CouplingFlowImpl>();
   const Density yc = coarse.forward({strided(z, 4).contiguous(), zeros(2)});
   CHECK(torch::allclose(strided(y.phi, 4), yc.phi, 0, 1e-13));
   // Changing the finer sites of the input leaves the coarser sublattices of the output as they were.
