@@ -15,10 +15,12 @@ TEST_CASE("phi4 presets carry the published near-critical points", "[lattice][pr
     std::int64_t L;
     double lambda;
   };
-  // Gerdes et al. 2022 (xi ~ L/4), Albergo et al. 2019 E2, E3, E5, and the 2021 tutorial point.
+  // Gerdes et al. 2022 (xi ~ L/4), Albergo et al. 2019 E2, E3, E5, the 2021 tutorial point, and the two points
+  // interpolated in 1/L between L = 14 and 20 (5.113 - (1/14 - 1/L) / (1/14 - 1/20) x 0.306).
   const Expected table[] = {{"gerdes-L6", 6, 6.975},    {"gerdes-L12", 12, 5.276},  {"gerdes-L20", 20, 4.807},
                             {"gerdes-L32", 32, 4.572},  {"gerdes-L64", 64, 4.398},  {"albergo-L8", 8, 6.008},
-                            {"albergo-L10", 10, 5.550}, {"albergo-L14", 14, 5.113}, {"tutorial-L8", 8, 8.0}};
+                            {"albergo-L10", 10, 5.550}, {"albergo-L14", 14, 5.113}, {"tutorial-L8", 8, 8.0},
+                            {"lcp-L16", 16, 4.986},     {"lcp-L18", 18, 4.886}};
   std::set<std::string> names;
   for (const auto& e : table) {
     const Preset& p = preset(e.name);
