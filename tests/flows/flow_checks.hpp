@@ -18,6 +18,23 @@ namespace latflow::testing {
 
 inline double max_abs(const at::Tensor& t) { return t.abs().max().item<double>(); }
 
+/// A flow at its initialisation is the identity bit for bit, on z [B, ...] and on the log q threaded through it.
+inline void check_identity(TransformImpl& f, const at::Tensor& z) {
+  const at::Tensor logq = torch::randn({z.size(0)}, z.options());
+  const Density y = f.forward({z, logq});
+  CHECK(torch::equal(y.phi, z));
+  CHECK(torch::equal(y.logq, logq));
+}
+
+/// How far f is from commuting with the lattice translation by (a, b) on z [B, T, L]: the largest difference of
+/// the configurations plus that of log q (a symmetry gives rounding only).
+inline double translation_mismatch(TransformImpl& f, const at::Tensor& z, std::int64_t a, std::int64_t b) {
+  const auto shifted = [&](const at::Tensor& t) { return t.roll({a, b}, {1, 2}); };
+  const at::Tensor zeros = torch::zeros({z.size(0)}, z.options());
+  const Density y = f.forward({z, zeros}), ys = f.forward({shifted(z), zeros});
+  return max_abs(ys.phi - shifted(y.phi)) + max_abs(ys.logq - y.logq);
+}
+
 /// z [B, ...]. Also checks that an offset of the input log q comes out unchanged (the threading).
 inline void check_roundtrip(TransformImpl& f, const at::Tensor& z, double tol) {
   const at::Tensor offset = torch::randn({z.size(0)}, z.options());
@@ -28,6 +45,17 @@ inline void check_roundtrip(TransformImpl& f, const at::Tensor& z, double tol) {
   const Density y0 = f.forward({z, torch::zeros_like(offset)});
   CHECK(max_abs(y.phi - y0.phi) <= tol * (1 + max_abs(y.phi)));
   CHECK(max_abs(y.logq - y0.logq - offset) <= tol * (1 + max_abs(y.logq)));
+}
+
+/// Moves f (float64, on the CPU) to CUDA: the same outputs on z [B, ...] to 1e-10, and round trips there.
+inline void check_cuda_matches_cpu(TransformImpl& f, const at::Tensor& z) {
+  const at::Tensor zeros = torch::zeros({z.size(0)}, z.options());
+  const Density cpu = f.forward({z, zeros});
+  f.to(torch::kCUDA);
+  const Density gpu = f.forward({z.cuda(), zeros.cuda()});
+  CHECK(torch::allclose(gpu.phi.cpu(), cpu.phi, 0, 1e-10));
+  CHECK(torch::allclose(gpu.logq.cpu(), cpu.logq, 0, 1e-10));
+  check_roundtrip(f, z.cuda(), 1e-12);
 }
 
 /// For each configuration of z [B, ...] (keep B and the V numbers per configuration small: V backward
