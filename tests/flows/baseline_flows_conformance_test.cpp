@@ -26,6 +26,10 @@ struct Candidate {
   /// floors and the composed map is too ill-conditioned for a 1e-12 round trip (rounding, not a bug), so the
   /// spline flows are randomised at 0.1, where they still move sites by O(1).
   double far = 0.3, near = 0.05;
+  /// Normalisation tests the constants and the log-det bookkeeping of the whole flow, which a variant of the same
+  /// layers (Z2-symmetrised, dense) shares; its round trip and Jacobian are still checked. Skipping it there keeps
+  /// the suite's time (40,000 samples per prior).
+  bool normalisation = true;
 };
 
 std::vector<Candidate> candidates() {
@@ -56,8 +60,8 @@ std::vector<Candidate> candidates() {
       {"coupling", coupling(false), {Lattice::square(4), Lattice::square(8), {4, 6}}},
       {"coupling z2", coupling(true), {Lattice::square(4), Lattice::square(8)}},
       {"coupling splines rescale", coupling(false, 2), {Lattice::square(4), Lattice::square(8), {4, 6}}, 0.1, 0.02},
-      {"coupling splines z2", coupling(true, 2), {Lattice::square(4)}, 0.1, 0.02},
-      {"coupling dense splines z2", coupling(true, 2, "dense"), {Lattice::square(4)}, 0.1, 0.02},
+      {"coupling splines z2", coupling(true, 2), {Lattice::square(4)}, 0.1, 0.02, false},
+      {"coupling dense splines z2", coupling(true, 2, "dense"), {Lattice::square(4)}, 0.1, 0.02, false},
       {"hierarchical l0=2", hierarchical(false, 2, 1), {Lattice::square(4), Lattice::square(8), {8, 4}}},
       {"hierarchical l0=4 z2", hierarchical(true, 4, 1), {Lattice::square(4), Lattice::square(8)}},
   };
@@ -83,6 +87,7 @@ TEST_CASE("baseline flows: round trip, log-det = log|det J| and normalisation", 
     // Normalisation involves the base density: checked on every registered prior. E_q[g/q] = 1 needs q
     // close enough to a Gaussian for g/q to have a finite variance: weights nearer the identity, still
     // far enough from it that a wrong constant in log q shows.
+    if (!c.normalisation) continue;
     for (const auto& prior : prior_registry().entries()) {
       if (prior.build(card)->sample_shape(c.lattices.front()).size() != 2) continue;  // not a scalar field
       INFO(c.name << " from the '" << prior.name << "' prior");
