@@ -27,12 +27,16 @@ inline void check_identity(TransformImpl& f, const at::Tensor& z) {
 }
 
 /// How far f is from commuting with the lattice translation by (a, b) on z [B, T, L]: the largest difference of
-/// the configurations plus that of log q (a symmetry gives rounding only).
-inline double translation_mismatch(TransformImpl& f, const at::Tensor& z, std::int64_t a, std::int64_t b) {
+/// the configurations and that of log q (a symmetry gives rounding only).
+struct Mismatch {
+  double phi;
+  double logq;
+};
+inline Mismatch translation_mismatch(TransformImpl& f, const at::Tensor& z, std::int64_t a, std::int64_t b) {
   const auto shifted = [&](const at::Tensor& t) { return t.roll({a, b}, {1, 2}); };
   const at::Tensor zeros = torch::zeros({z.size(0)}, z.options());
   const Density y = f.forward({z, zeros}), ys = f.forward({shifted(z), zeros});
-  return max_abs(ys.phi - shifted(y.phi)) + max_abs(ys.logq - y.logq);
+  return {max_abs(ys.phi - shifted(y.phi)), max_abs(ys.logq - y.logq)};
 }
 
 /// z [B, ...]. Also checks that an offset of the input log q comes out unchanged (the threading).
