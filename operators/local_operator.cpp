@@ -44,16 +44,17 @@ at::Tensor LocalOperatorImpl::kernel_of(const at::Tensor& c) const {
   return at::matmul(c, orbit_map).view({options.channels(), width, width});
 }
 
-odes::Velocity LocalOperatorImpl::forward(double t, const at::Tensor& phi) {
-  const at::Tensor g = features(phi);  // validates phi: [B, T, L] in the operator's dtype
+odes::Velocity LocalOperatorImpl::evaluate(double t, const at::Tensor& phi) {
+  const auto h = features->harmonics(phi);  // validates phi: [B, T, L] in the operator's dtype
   const std::int64_t R = options.kernel_radius();
   if (phi.size(1) < 2 * R + 1 || phi.size(2) < 2 * R + 1)
     throw UserError("local operator: the lattice " + std::to_string(phi.size(1)) + "x" +
                     std::to_string(phi.size(2)) + " is smaller than the kernel; kernel_radius = " +
                     std::to_string(R) + " needs both extents >= " + std::to_string(2 * R + 1));
   const at::Tensor c = coefficients(t);
-  const at::Tensor v = at::conv2d(at::pad(g, {R, R, R, R}, "circular"), kernel_of(c).unsqueeze(0)).squeeze(1);
-  return {v, features->diagonal_sum(phi, c.select(1, 0))};
+  const at::Tensor v =
+      at::conv2d(at::pad(features->mix(h), {R, R, R, R}, "circular"), kernel_of(c).unsqueeze(0)).squeeze(1);
+  return {v, features->diagonal_sum(h, c.select(1, 0))};
 }
 
 }  // namespace latflow

@@ -42,9 +42,6 @@ class LocalOperatorImpl : public NeuralOperatorImpl {
   /// Throws UserError unless every option is >= 1.
   explicit LocalOperatorImpl(const LocalOperatorOptions& options = {});
 
-  /// Throws UserError if an extent of phi is below 2R + 1.
-  odes::Velocity forward(double t, const at::Tensor& phi) override;
-
   /// K_f(r; t) for r_mu = -R .. R: [F, 2R+1, 2R+1].
   at::Tensor kernel(double t);
 
@@ -57,6 +54,10 @@ class LocalOperatorImpl : public NeuralOperatorImpl {
   TimeEmbedding coefficients;
   /// [orbits, (2R+1)^2] one-hot map from orbit weights to kernel entries (a buffer, so it follows .to()).
   at::Tensor orbit_map;
+
+ protected:
+  /// Throws UserError if an extent of phi is below 2R + 1.
+  odes::Velocity evaluate(double t, const at::Tensor& phi) override;
 
  private:
   at::Tensor kernel_of(const at::Tensor& c) const;

@@ -42,13 +42,23 @@ class PointwiseFeaturesImpl : public torch::nn::Module {
   /// Throws UserError unless channels >= 1 and frequencies >= 1.
   explicit PointwiseFeaturesImpl(const PointwiseFeaturesOptions& options);
 
-  /// g_f(phi(x)) for phi [B, T, L]: [B, F, T, L]. Throws UserError unless phi is [B, T, L] with the
-  /// dtype and device of the parameters.
-  at::Tensor forward(const at::Tensor& phi);
+  /// The unmixed features of phi [B, T, L]: the phases omega_k phi(x) and their sines. Throws UserError
+  /// unless phi is [B, T, L] with the dtype and device of the parameters.
+  struct Harmonics {
+    at::Tensor phi;    ///< [B, T, L]
+    at::Tensor phase;  ///< [B, K, T, L] omega_k phi(x)
+    at::Tensor sine;   ///< [B, K, T, L] sin(omega_k phi(x))
+  };
+  Harmonics harmonics(const at::Tensor& phi);
 
-  /// sum_x sum_f w_f g'_f(phi(x)) for phi [B, T, L] and site weights w [F]: [B]. With w_f = K_f(0) it
-  /// is the exact divergence of the kernel operator built on these features.
-  at::Tensor diagonal_sum(const at::Tensor& phi, const at::Tensor& w);
+  /// g_f(phi(x)) for phi [B, T, L]: [B, F, T, L] (validated as in harmonics).
+  at::Tensor forward(const at::Tensor& phi);
+  /// g_f from the harmonics of phi.
+  at::Tensor mix(const Harmonics& h);
+
+  /// sum_x sum_f w_f g'_f(phi(x)) for the harmonics of phi [B, T, L] and site weights w [F]: [B]. With
+  /// w_f = K_f(0) it is the exact divergence of the kernel operator built on these features.
+  at::Tensor diagonal_sum(const Harmonics& h, const at::Tensor& w);
 
   PointwiseFeaturesOptions options;
   /// [K] the frequencies omega_k.

@@ -79,16 +79,21 @@ at::Tensor SpectralOperatorImpl::kernel_origin(double t, std::int64_t T, std::in
   return at::matmul(c, basis(T, L, c.options()).mean);
 }
 
-odes::Velocity SpectralOperatorImpl::forward(double t, const at::Tensor& phi) {
-  const at::Tensor g = features(phi);  // validates phi: [B, T, L] in the operator's dtype
-  const std::int64_t T = phi.size(1), L = phi.size(2);
+odes::Velocity SpectralOperatorImpl::evaluate(double t, const at::Tensor& phi) {
+  const auto h = features->harmonics(phi);  // validates phi: [B, T, L] in the operator's dtype
+  const std::int64_t T = phi.size(1), L = phi.size(2), F = options.channels();
   const at::Tensor c = coefficients(t);
   const Basis& b = basis(T, L, c.options());
-  const at::Tensor spectrum = spectrum_of(c, b, T, L);
-  // K~ is real and even in p and g is real, so the product is Hermitian and irfft2 of the channel sum
-  // is the exact real convolution; `s` restores odd extents that the half-spectrum cannot encode.
-  const at::Tensor v = at::fft_irfft2((at::fft_rfft2(g) * spectrum).sum(1), at::IntArrayRef{T, L});
-  return {v, features->diagonal_sum(phi, at::matmul(c, b.mean))};
+  // The mixing g = A h commutes with the kernels: sum_f K~_f g~_f = sum_k (A^T K~)_k h~_k. Transforming
+  // the K + 1 harmonics h = (phi, sin(omega phi)) instead of the F mixed channels never forms g, and
+  // folding A into the [F, T, L/2+1] spectrum costs nothing beside the FFTs.
+  const at::Tensor folded = at::matmul(features->mixing.t(), spectrum_of(c, b, T, L).reshape({F, -1}))
+                                .view({-1, T, L / 2 + 1});
+  // K~ is real and even in p and h is real, so the product is Hermitian and irfft2 of the sum is the exact
+  // real convolution; the explicit sizes restore odd extents that the half-spectrum cannot encode.
+  const at::Tensor spectrum =
+      at::fft_rfft2(phi) * folded.select(0, 0) + (at::fft_rfft2(h.sine) * folded.slice(0, 1)).sum(1);
+  return {at::fft_irfft2(spectrum, at::IntArrayRef{T, L}), features->diagonal_sum(h, at::matmul(c, b.mean))};
 }
 
 }  // namespace latflow

@@ -26,9 +26,11 @@
 //
 // With torch's FFT convention (forward unnormalised, inverse 1/V) the operator is
 //
-//   v = irfft2( sum_f K~_f(p; t) rfft2(g_f) ),     K_f(r; t) = (1/V) sum_p K~_f(p; t) e^{i p r},
+//   v = irfft2( sum_f K~_f(p; t) rfft2(g_f) ) = irfft2( sum_k (A^T K~)_k(p; t) rfft2(h_k) ),
+//   K_f(r; t) = (1/V) sum_p K~_f(p; t) e^{i p r},
 //
-// F forward FFTs in one batched call and a single inverse FFT. Only y = x contributes to
+// since the mixing g = A h of the harmonics h = (phi, sin(omega phi)) commutes with the kernels: K + 1
+// forward FFTs of the harmonics (g is never formed) and a single inverse FFT. Only y = x contributes to
 // d v(x) / d phi(x), so the divergence is exact at cost O(V K):
 //
 //   div v_t = sum_x sum_f K_f(0; t) g'_f(phi(x)),     K_f(0; t) = (1/V) sum_p K~_f(p; t)   (THIS lattice).
@@ -73,7 +75,6 @@ class SpectralOperatorImpl : public NeuralOperatorImpl {
   /// Throws UserError unless every option is >= 1.
   explicit SpectralOperatorImpl(const SpectralOperatorOptions& options = {});
 
-  odes::Velocity forward(double t, const at::Tensor& phi) override;
 
   /// K~_f(p; t) at the momenta of the rfft2 half-spectrum of a T x L lattice: [F, T, L/2 + 1].
   at::Tensor kernel_spectrum(double t, std::int64_t T, std::int64_t L);
@@ -97,6 +98,9 @@ class SpectralOperatorImpl : public NeuralOperatorImpl {
   using BasisKey = std::tuple<std::int64_t, std::int64_t, int, int, int>;
   std::map<BasisKey, Basis> basis_cache_;
   std::mutex basis_mutex_;
+
+ protected:
+  odes::Velocity evaluate(double t, const at::Tensor& phi) override;
 };
 
 TORCH_MODULE(SpectralOperator);

@@ -41,7 +41,7 @@ inline void randomise(torch::nn::Module& m, double scale, std::uint64_t seed) {
 class CubicOperatorImpl : public NeuralOperatorImpl {
  public:
   explicit CubicOperatorImpl(double a) { coefficient = register_parameter("a", torch::full({}, a, torch::kFloat64)); }
-  odes::Velocity forward(double, const at::Tensor& phi) override {
+  odes::Velocity evaluate(double, const at::Tensor& phi) override {
     return {coefficient * phi.pow(3), 3 * coefficient * phi.pow(2).flatten(1).sum(1)};
   }
   /// The exact solution from t = 0 to t.

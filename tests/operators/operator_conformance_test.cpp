@@ -98,6 +98,34 @@ TEST_CASE("every operator is equivariant under the lattice symmetries and Z2", "
   }
 }
 
+TEST_CASE("every operator gives a configuration the same result in a batch large enough to be chunked",
+          "[operators][conformance][chunks]") {
+  // 64 x 64 sites: a chunk holds 64 configurations (both limits), so a batch of 66 is two chunks, of 64 and 2.
+  const Extents e{64, 64};
+  const std::int64_t per_chunk = NeuralOperatorImpl::kChunkSites / (e.T * e.L), B = per_chunk + 2;
+  REQUIRE(per_chunk == NeuralOperatorImpl::kChunkConfigurations);
+  for (const auto& name : operator_registry().names()) {
+    INFO(name);
+    auto op = random_operator(name, 2);
+    const torch::Tensor phi = random_field(B, e).requires_grad_(true);
+    const auto all = op->forward(0.6, phi);
+    REQUIRE(all.v.sizes() == phi.sizes());
+    REQUIRE(all.divergence.sizes() == torch::IntArrayRef{B});
+    // Configurations on both sides of the chunk boundary, each evaluated alone.
+    for (const std::int64_t i : {std::int64_t{0}, per_chunk - 1, per_chunk, B - 1}) {
+      const auto one = op->forward(0.6, phi.detach().slice(0, i, i + 1));
+      CHECK(max_abs_diff(all.v.detach().slice(0, i, i + 1), one.v) <= 1e-12 * max_abs(one.v));
+      CHECK(max_abs_diff(all.divergence.detach().slice(0, i, i + 1), one.divergence) <=
+            1e-12 * max_abs(one.divergence));
+    }
+    // Gradients flow through every chunk to the field and the weights.
+    (all.v.pow(2).sum() + all.divergence.sum()).backward();
+    CHECK(phi.grad().slice(0, 0, per_chunk).abs().sum().item<double>() > 0);
+    CHECK(phi.grad().slice(0, per_chunk).abs().sum().item<double>() > 0);
+    for (const auto& p : op->parameters()) CHECK(p.grad().defined());
+  }
+}
+
 TEST_CASE("every freshly built operator is exactly the identity flow", "[operators][conformance]") {
   for (const auto& name : operator_registry().names()) {
     for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
