@@ -175,9 +175,13 @@ Trainer::StepBatch Trainer::draw_step(double action_scale) {
                                  static_cast<std::uint64_t>(shard)));
     try {
       const LossTerms terms = (*estimator_)(*model_, *action_, per_shard, lattice_, action_scale);
-      const at::Tensor shard_log_w = (-terms.action - terms.logq).to(torch::kCPU, torch::kFloat64);
+      // The log-weights and the surrogate come to the host in one copy: one synchronisation per shard.
+      const at::Tensor host = at::cat({(-terms.action - terms.logq).to(torch::kFloat64),
+                                       terms.surrogate.detach().to(torch::kFloat64).reshape({1})})
+                                  .to(torch::kCPU);
+      const at::Tensor shard_log_w = host.slice(0, 0, per_shard);
       log_w.slice(0, first + m * per_shard, first + (m + 1) * per_shard).copy_(shard_log_w);
-      if (!std::isfinite(shard_log_w.sum().item<double>()) || !std::isfinite(terms.surrogate.item<double>())) {
+      if (!std::isfinite(host.sum().item<double>())) {
         bad = kNonFinite;
         out.bad = "non-finite loss or gradient (loss " + std::to_string(-shard_log_w.mean().item<double>()) + ")";
       } else {
