@@ -22,7 +22,7 @@ const std::vector<std::string> kStudyKeys = {
     "kind",          "families",       "cards",       "presets",         "L",           "m2",
     "lambda",        "seeds",          "target_metric", "target",        "max_steps",   "max_seconds",
     "eval_every",    "output",         "pretrain_preset", "pretrain_L",  "pretrain_m2", "pretrain_lambda",
-    "pretrain_steps"};
+    "pretrain_steps", "hmc"};
 
 /// A TOML value as the text a --set override would carry.
 std::string override_text(const toml::node& node, const std::string& where) {
@@ -56,6 +56,11 @@ class Reader {
     if (!v || !t_[key].is_number()) throw ConfigError(at(key) + "must be a number");
     if (!(*v >= min)) throw ConfigError(at(key) + "is out of range; allowed: >= " + std::to_string(min));
     return *v;
+  }
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (auto v = t_[key].value_exact<bool>()) return *v;
+    throw ConfigError(at(key) + "must be true or false");
   }
   std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t min) const {
     if (!has(key)) return fallback;
@@ -256,9 +261,11 @@ Study load_study(const std::string& path, const std::string& kind, const std::ve
     st.pretrain = pre.front();
     st.pretrain_steps = r.integer("pretrain_steps", 0, 1);
     if (st.pretrain_steps == 0) throw ConfigError(r.at("pretrain_steps") + "is required (>= 1)");
+    if (r.has("hmc")) throw ConfigError(r.at("hmc") + "is used only with kind = \"scaling\"");
   } else {
     for (const char* k : {"pretrain_preset", "pretrain_L", "pretrain_m2", "pretrain_lambda", "pretrain_steps"})
       if (r.has(k)) throw ConfigError(r.at(k) + "is used only with kind = \"transfer\"");
+    st.hmc = r.boolean("hmc", false);
   }
 
   if (const toml::table* o = root["overrides"].as_table())
@@ -327,6 +334,7 @@ std::string Study::to_toml() const {
   t.insert("overrides", ov);
   t.insert("device", device);
   t.insert("threads", threads);
+  if (hmc) t.insert("hmc", hmc);  // only when set, so that the studies recorded before it still match
   if (kind == "transfer") {
     t.insert("pretrain", pretrain.str());
     t.insert("pretrain_steps", pretrain_steps);

@@ -14,6 +14,8 @@
 //   max_seconds = 600                     # wall-clock budget per run; 0 = none
 //   eval_every = 25                       # resolution of "steps to target"
 //   output = "studies/scaling-cpu"
+//   hmc = true                            # scaling only: also HMC at each lattice point (hmc.csv), with the
+//                                         # first card's hmc.* keys, for the cost per effective sample
 //   # transfer only: pretrain_preset (or pretrain_L, pretrain_m2, pretrain_lambda), pretrain_steps
 //   [overrides]                           # run-card keys applied to every run
 //   "train.eval_batch" = 512
@@ -55,6 +57,7 @@ struct Study {
   std::vector<std::string> overrides;  ///< "section.key=value", from [overrides] and --set
   std::string device = "cpu";          ///< where the runs train (--device); recorded, so CPU and GPU rows never mix
   std::int64_t threads = 0;            ///< --threads (0: the run cards' run.threads)
+  bool hmc = false;                    ///< scaling only: an HMC chain per lattice point (hmc.csv)
   LatticePoint pretrain;               ///< transfer only
   std::int64_t pretrain_steps = 0;     ///< transfer only
 

@@ -30,6 +30,7 @@
 #include "experiments/local_launch.hpp"
 #include "experiments/plotting.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/reference_chains.hpp"
 #include "experiments/run_steps.hpp"
 #include "experiments/study.hpp"
 
@@ -42,7 +43,11 @@ namespace {
 const std::vector<std::string> kScalingColumns = {
     "family", "card",    "L",      "m2",      "lambda", "seed",   "parameters", "target_metric", "target",
     "reached", "steps_to_target", "seconds_to_target", "steps", "seconds", "seconds_per_step", "peak_memory_mib",
-    "ess",    "acceptance", "tau_int", "run_dir"};
+    "ess",    "acceptance", "tau_int", "seconds_per_sample", "run_dir"};
+/// HMC at each lattice point of a scaling study with hmc = true (hmc.csv).
+const std::vector<std::string> kHmcColumns = {
+    "L", "m2", "lambda", "observable", "tau_int", "tau_int_error", "acceptance", "seconds", "measurements",
+    "cost_per_effective_sample", "run_dir"};
 const std::vector<std::string> kTransferColumns = {
     "family", "pretrain_L", "L", "seed", "parameters", "pretrain_steps", "pretrain_seconds", "zero_shot_ess",
     "zero_shot_acceptance", "target_metric", "target", "finetune_reached", "finetune_steps", "finetune_seconds",
@@ -79,11 +84,14 @@ std::string row_name(const std::string& family, std::int64_t L, std::int64_t see
 class StudyDirectory {
  public:
   /// `order`: the names of all rows of the study, in its order.
-  StudyDirectory(const Study& st, std::vector<std::string> columns, std::vector<std::string> order, bool force)
-      : path_(st.output), name_(st.kind), columns_(std::move(columns)), order_(std::move(order)), study_(st.to_toml()) {
+  /// `table`: the name of its CSV and JSON tables (the study's kind unless given).
+  StudyDirectory(const Study& st, std::vector<std::string> columns, std::vector<std::string> order, bool force,
+                 const std::string& table = "")
+      : path_(st.output), name_(table.empty() ? st.kind : table), columns_(std::move(columns)), order_(std::move(order)),
+        study_(st.to_toml()) {
     const std::string recorded = path_ + "/study.toml";
     if (force && fs::exists(recorded)) {  // only ever discard what a study wrote
-      for (const char* f : {"study.toml", "scaling.csv", "scaling.json", "transfer.csv", "transfer.json"})
+      for (const char* f : {"study.toml", "scaling.csv", "scaling.json", "transfer.csv", "transfer.json", "hmc.csv", "hmc.json"})
         fs::remove(path_ + "/" + f);
       for (const char* d : {"runs", "rows", "logs"}) remove_tree(path_ + "/" + d);
     } else if (fs::exists(recorded)) {
@@ -132,7 +140,9 @@ class StudyDirectory {
     for (const auto& n : order_) {
       if (!has(n)) continue;
       const nlohmann::json r = this->row(n);
-      for (std::size_t i = 0; i < columns_.size(); ++i) csv << (i ? "," : "") << csv_field(r.at(columns_[i]));
+      // A row written before a column existed leaves it empty.
+      for (std::size_t i = 0; i < columns_.size(); ++i)
+        csv << (i ? "," : "") << (r.contains(columns_[i]) ? csv_field(r.at(columns_[i])) : std::string());
       csv << "\n";
       rows.push_back(r);
     }
@@ -340,6 +350,50 @@ void refuse_force_in_task(const GlobalOptions& g, const StudySpread& spread) {
 
 }  // namespace
 
+/// HMC at every lattice point of a scaling study with hmc = true, from the first family's card (its hmc.* keys
+/// and the study's overrides): a row of hmc.csv per point, skipped when it is there already.
+void hmc_rows(const Study& st, const GlobalOptions& g, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> names;
+  for (const auto& p : st.points) names.push_back("hmc-L" + std::to_string(p.L));
+  StudyDirectory dir(st, kHmcColumns, names, /*force=*/false, "hmc");  // the scaling table's directory cleared it
+  for (std::size_t k = 0; k < st.points.size(); ++k) {
+    const LatticePoint& p = st.points[k];
+    out << names[k] << ": ";
+    if (dir.has(names[k])) {
+      out << "done (row in hmc.csv)\n";
+      continue;
+    }
+    out << "hmc\n" << std::flush;
+    const std::string rel = dir.run_dir(names[k]);
+    std::vector<std::string> sets = st.overrides;
+    for (auto& o : p.overrides()) sets.push_back(o);
+    sets.push_back("run.seed=" + std::to_string(st.seeds.front()));
+    sets.push_back("output.dir=" + dir.path() + "/" + rel);
+    if (!g.device.empty()) sets.push_back("run.device=" + g.device);
+    if (g.threads >= 0) sets.push_back("run.threads=" + std::to_string(g.threads));
+    Session s(load_runcard(st.cards.front(), sets));
+    RunDirectory rd(s.run_directory(), RunDirectory::Mode::Force);
+    rd.write_file("runcard.toml", s.card.to_toml());
+    const nlohmann::json r = run_reference_chains(s, err, false).front().results;
+    rd.write_json("results.json", r);
+    const std::string obs = r["cost_per_effective_sample"]["observable"].get<std::string>();
+    const nlohmann::json row = {{"L", p.L},
+                                {"m2", p.coupling("lattice.m2")},
+                                {"lambda", p.coupling("lattice.lambda")},
+                                {"observable", obs},
+                                {"tau_int", r["tau_int"][obs]["value"]},
+                                {"tau_int_error", r["tau_int"][obs]["error"]},
+                                {"acceptance", r.value("acceptance", nlohmann::json())},
+                                {"seconds", r["seconds"]},
+                                {"measurements", r["measurements"]},
+                                {"cost_per_effective_sample", r["cost_per_effective_sample"]["seconds"]},
+                                {"run_dir", rel}};
+    dir.add(names[k], row);
+    out << "    tau_int(" << obs << ") " << row["tau_int"].get<double>() << ", cost per effective sample "
+        << row["cost_per_effective_sample"].get<double>() << " s\n" << std::flush;
+  }
+}
+
 int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spread, std::ostream& out,
                 std::ostream& err) {
   refuse_force_in_task(g, spread);
@@ -365,6 +419,7 @@ int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spr
       << (st.max_seconds > 0 ? " / " + format_duration(st.max_seconds) : std::string()) << " per run"
       << (spread.tasks > 1 ? "; task " + std::to_string(spread.task) + " of " + std::to_string(spread.tasks) : std::string())
       << "\n" << std::flush;
+  if (st.hmc && spread.task == 0) hmc_rows(st, g, out, err);  // before the flows: seconds per point
   if (spread.workers > 1)
     return run_workers(
         "scaling", path, dir, names, [&](std::size_t k) { return dir.has(names[k]); },
@@ -405,6 +460,7 @@ int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spr
                                 {"ess", o.eval["ess"]},
                                 {"acceptance", o.eval["acceptance"]},
                                 {"tau_int", o.eval["tau_int"][o.eval["chain_observable"].get<std::string>()]["value"]},
+                                {"seconds_per_sample", o.eval["seconds"].get<double>() / o.eval["n"].get<double>()},
                                 {"run_dir", rel}};
     dir.add(name, row);
     out << "    " << scaling_summary(row) << "\n" << std::flush;

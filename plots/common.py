@@ -96,10 +96,12 @@ def eval_curve(run_dir):
     return t, ess, acc
 
 
-def power_law_fit(x, y):
-    """Least-squares fit of log y = a + z log x. Returns a dict with z, a, the standard error of z from the
-    fit's covariance (nan when there are only 2 distinct x or no residual degrees of freedom), n (points)
-    and n_x (distinct x); None with fewer than 2 distinct x."""
+def cost_fit(x, y, form="power"):
+    """Least-squares fit of log y = a + z u(x) with u = log x (form "power": y ~ x^z) or u = x (form "exp":
+    y ~ exp(z x)). Returns a dict with z, a, the standard error of z from the fit's covariance (nan when there
+    are only 2 distinct x or no residual degrees of freedom), rms (the root-mean-square residual of log y,
+    the measure the two forms are compared by), n (points) and n_x (distinct x); None with fewer than 2
+    distinct x."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
@@ -107,15 +109,21 @@ def power_law_fit(x, y):
     n_x = len(np.unique(x))
     if n_x < 2:
         return None
-    A = np.column_stack([np.ones_like(x), np.log(x)])
+    A = np.column_stack([np.ones_like(x), np.log(x) if form == "power" else x])
     coef, _, _, _ = np.linalg.lstsq(A, np.log(y), rcond=None)
+    resid = np.log(y) - A @ coef
     dof = len(x) - 2
     err = float("nan")
     if n_x > 2 and dof > 0:
-        resid = np.log(y) - A @ coef
-        sigma2 = float(resid @ resid) / dof
-        err = math.sqrt(sigma2 * np.linalg.inv(A.T @ A)[1, 1])
-    return {"a": float(coef[0]), "z": float(coef[1]), "err": err, "n": len(x), "n_x": n_x}
+        err = math.sqrt(float(resid @ resid) / dof * np.linalg.inv(A.T @ A)[1, 1])
+    return {"a": float(coef[0]), "z": float(coef[1]), "err": err, "rms": math.sqrt(float(resid @ resid) / len(x)),
+            "n": len(x), "n_x": n_x, "form": form}
+
+
+def fit_curve(fit, x):
+    """The fitted cost at x."""
+    x = np.asarray(x, dtype=float)
+    return np.exp(fit["a"]) * (x ** fit["z"] if fit["form"] == "power" else np.exp(fit["z"] * x))
 
 
 def format_pm(value, error):

@@ -2,12 +2,22 @@
 
 usage: python plots/scaling.py STUDY_DIR
 
-Reads STUDY_DIR/scaling.csv and the metrics.jsonl of every run it lists; writes
-  STUDY_DIR/cost_vs_L.{png,pdf}    wall time (and steps) to target and time per step versus L, log-log, per
-                                   family, with the fitted exponent z of  seconds-to-target ~ L^z
+Reads STUDY_DIR/scaling.csv, the metrics.jsonl of every run it lists and, when the study ran HMC
+(`hmc = true`), STUDY_DIR/hmc.csv; writes
+  STUDY_DIR/cost_vs_L.{png,pdf}    versus L, log-log, per family (median and min-max over seeds): wall time and
+                                   steps to target, with both fits  seconds ~ L^z  and  seconds ~ exp(c L);
+                                   time per step; and the cost per effective sample including the training,
+                                   with HMC's beside it
   STUDY_DIR/ess_vs_time.{png,pdf}  one panel per L: ESS/N of the periodic evaluations versus training time
-Prints one line per family, "FAMILY: z = Z +- ERR from N runs" (nan where there is no fit or no error),
-then the paths of the PNGs written.
+Prints two lines per family, "FAMILY: z = Z +- ERR from N runs" and "FAMILY: c = C +- ERR from N runs"
+(nan where there is no fit or no error; each with the rms residual of log seconds that compares the two
+forms), then the paths of the PNGs written.
+
+The cost per effective sample of a flow is what one effective sample costs when N_EFF of them are drawn from
+the trained model through its Metropolis independence chain: seconds_to_target / N_EFF + 2 tau_int x
+seconds_per_sample (the final evaluation's time per fresh sample). HMC's is 2 tau_int x seconds per
+trajectory, from the same observable. Studies written before seconds_per_sample was recorded have no flow
+points in that panel.
 """
 import math
 import os
@@ -15,15 +25,18 @@ import sys
 
 import numpy as np
 
-from common import (colors_for, empty_panel, eval_curve, format_pm, grid, integer_log_ticks, legend, plain_log_axis,
-                    plt, power_law_fit, read_csv, require, save, unique_in_order)
+from common import (colors_for, cost_fit, empty_panel, eval_curve, fit_curve, format_pm, grid, integer_log_ticks,
+                    legend, plain_log_axis, plt, read_csv, require, save, unique_in_order)
 
 HEADER = ["family", "card", "L", "m2", "lambda", "seed", "parameters", "target_metric", "target", "reached",
           "steps_to_target", "seconds_to_target", "steps", "seconds", "seconds_per_step", "peak_memory_mib", "ess",
           "acceptance", "tau_int", "run_dir"]
 TEXT = {"family", "card", "target_metric", "run_dir"}
 
+HMC_HEADER = ["L", "m2", "lambda", "tau_int", "seconds", "cost_per_effective_sample"]
 METRIC_LABEL = {"ess": "ESS/N", "acceptance": "acceptance"}
+N_EFF = 10_000  # effective samples the training is amortised over in the cost per effective sample
+FORMS = {"power": ("z", "L^z"), "exp": ("c", "exp(c L)")}
 
 
 def reached(row):
@@ -31,23 +44,38 @@ def reached(row):
 
 
 def fit_family(rows):
-    """The power-law fit over the runs that reached the target (None when impossible) and its legend text."""
+    """Both fits of seconds to target over the runs that reached it: ({form: fit or None}, legend text, printed
+    lines)."""
     ok = [r for r in rows if reached(r)]
     fam = rows[0]["family"]
     if not ok:
-        return None, f"{fam}: z: target not reached", f"{fam}: z = nan +- nan from 0 runs (target not reached)"
-    fit = power_law_fit([r["L"] for r in ok], [r["seconds_to_target"] for r in ok])
-    if fit is None:
-        return (None, f"{fam}: z: one lattice size, no fit",
-                f"{fam}: z = nan +- nan from {len(ok)} runs (one lattice size, no fit)")
-    line = f"{fam}: z = {fit['z']:.6f} +- {fit['err']:.6f} from {fit['n']} runs"
-    if math.isfinite(fit["err"]):
-        label = f"{fam}: z = {format_pm(fit['z'], fit['err'])}"
-    else:
-        what = f"{fit['n']} points" if fit["n"] == fit["n_x"] else f"{fit['n_x']} lattice sizes"
-        label = f"{fam}: z = {fit['z']:.2f} ({what}, no error)"
-        line += f" ({what}, no error)"
-    return fit, label, line
+        return ({form: None for form in FORMS}, f"{fam}: target not reached",
+                [f"{fam}: {sym} = nan +- nan from 0 runs (target not reached)" for sym, _ in FORMS.values()])
+    fits = {form: cost_fit([r["L"] for r in ok], [r["seconds_to_target"] for r in ok], form) for form in FORMS}
+    if fits["power"] is None:
+        return (fits, f"{fam}: one lattice size, no fit",
+                [f"{fam}: {sym} = nan +- nan from {len(ok)} runs (one lattice size, no fit)" for sym, _ in FORMS.values()])
+    lines, labels = [], []
+    for form, (sym, _) in FORMS.items():
+        fit = fits[form]
+        line = f"{fam}: {sym} = {fit['z']:.6f} +- {fit['err']:.6f} from {fit['n']} runs, rms {fit['rms']:.3f}"
+        if math.isfinite(fit["err"]):
+            labels.append(f"{sym} = {format_pm(fit['z'], fit['err'])}")
+        else:
+            what = f"{fit['n']} points" if fit["n"] == fit["n_x"] else f"{fit['n_x']} lattice sizes"
+            labels.append(f"{sym} = {fit['z']:.2f} ({what}, no error)")
+            line += f" ({what}, no error)"
+        lines.append(line)
+    return fits, f"{fam}: " + ", ".join(labels), lines
+
+
+def cost_per_effective_sample(row):
+    """Seconds per effective sample including the training amortised over N_EFF of them (nan when the row
+    lacks what it needs)."""
+    per_sample, tau = row.get("seconds_per_sample", float("nan")), row.get("tau_int", float("nan"))
+    if not (isinstance(per_sample, (int, float)) and per_sample > 0 and tau > 0):
+        return float("nan")
+    return row["seconds_to_target"] / N_EFF + 2 * tau * per_sample
 
 
 def spread(ax, rows, value, color, label, with_points=True):
@@ -80,8 +108,9 @@ def target_text(rows):
     return "the target"
 
 
-def cost_figure(study, rows, families, colors, fits):
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.4))
+def cost_figure(study, rows, hmc, families, colors, fits):
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.4))
+    ax = list(axes.flat)
     target = target_text(rows) if rows else "the target"
     any_unreached = False
     for fam in families:
@@ -89,22 +118,28 @@ def cost_figure(study, rows, families, colors, fits):
         ok = [r for r in fr if reached(r)]
         bad = [r for r in fr if not reached(r)]
         any_unreached |= bool(bad)
-        fit, label = fits[fam][0], fits[fam][1]
+        fam_fits, label = fits[fam][0], fits[fam][1]
         c = colors[fam]
         spread(ax[0], ok, lambda r: r["seconds_to_target"], c, label)
         lower_bounds(ax[0], bad, lambda r: r["seconds"], c)
         if not ok:  # keep the family in the legend when it only has lower bounds
             ax[0].plot([], [], "^", mfc="none", color=c, label=label)
-        if fit is not None:
+        if fam_fits["power"] is not None:
             x = np.geomspace(min(r["L"] for r in ok), max(r["L"] for r in ok), 50)
-            ax[0].plot(x, np.exp(fit["a"]) * x ** fit["z"], "--", lw=1, color=c, zorder=1)
+            ax[0].plot(x, fit_curve(fam_fits["power"], x), "--", lw=1, color=c, zorder=1)
+            ax[0].plot(x, fit_curve(fam_fits["exp"], x), ":", lw=1.2, color=c, zorder=1)
         spread(ax[1], ok, lambda r: r["steps_to_target"], c, fam)
         lower_bounds(ax[1], bad, lambda r: r["steps"], c)
         if not ok:
             ax[1].plot([], [], "^", mfc="none", color=c, label=fam)
         spread(ax[2], [r for r in fr if r["seconds_per_step"] > 0], lambda r: r["seconds_per_step"], c, fam)
+        spread(ax[3], [r for r in ok if math.isfinite(cost_per_effective_sample(r))], cost_per_effective_sample, c, fam)
+    if hmc:
+        Ls_hmc = sorted(set(r["L"] for r in hmc))
+        per_L = [np.median([r["cost_per_effective_sample"] for r in hmc if r["L"] == L]) for L in Ls_hmc]
+        ax[3].plot(Ls_hmc, per_L, "s-", ms=5, lw=1.4, color="k", label="HMC: 2 τ_int × s per trajectory", zorder=3)
 
-    Ls = [r["L"] for r in rows]
+    Ls = [r["L"] for r in rows] + [r["L"] for r in hmc]
     for a in ax:
         if not rows:
             empty_panel(a, "no runs in scaling.csv")
@@ -114,14 +149,19 @@ def cost_figure(study, rows, families, colors, fits):
         integer_log_ticks(a, Ls)
         plain_log_axis(a)
         a.set_xlabel("lattice size L")
+    if rows and not ax[3].get_legend_handles_labels()[0]:
+        empty_panel(ax[3], "no sampling times or τ_int in scaling.csv\n(and no hmc.csv)")
     if any_unreached:
         for a in ax[:2]:
             a.plot([], [], "^", mfc="none", color="0.4", label="not reached: budget (lower bound)")
-    if any(f[0] is not None for f in fits.values()):
+    if any(f[0]["power"] is not None for f in fits.values()):
         ax[0].plot([], [], "--", color="0.4", lw=1, label="fit  seconds ∝ L^z")
+        ax[0].plot([], [], ":", color="0.4", lw=1.2, label="fit  seconds ∝ exp(c L)")
     ax[0].set(ylabel="training wall time to target [s]", title=f"cost to reach {target}")
     ax[1].set(ylabel="optimizer steps to target", title=f"steps to reach {target}")
     ax[2].set(ylabel="wall time per training step [s]", title="cost per step (median, min-max over seeds)")
+    ax[3].set(ylabel="seconds per effective sample",
+              title=f"per effective sample, training amortised over {N_EFF:,}")
     for a in ax:
         legend(a, families, loc="best", framealpha=0.9)
     return save(fig, os.path.join(study, "cost_vs_L"))
@@ -166,13 +206,15 @@ def main(study):
     path = os.path.join(study, "scaling.csv")
     require(path, "a scaling study directory holds it; write one with `latflow scaling STUDY.toml`")
     rows = read_csv(path, HEADER, TEXT)
+    hmc_path = os.path.join(study, "hmc.csv")
+    hmc = read_csv(hmc_path, HMC_HEADER, {"run_dir"}) if os.path.isfile(hmc_path) else []
     families = unique_in_order(r["family"] for r in rows)
     colors = colors_for(families)
     fits = {}
     for fam in families:
         fits[fam] = fit_family([r for r in rows if r["family"] == fam])
-        print(fits[fam][2])
-    print(cost_figure(study, rows, families, colors, fits))
+        print("\n".join(fits[fam][2]))
+    print(cost_figure(study, rows, hmc, families, colors, fits))
     print(ess_figure(study, rows, families, colors))
 
 

@@ -56,6 +56,14 @@ def main():
         check(z is not None and abs(float(z.group(2)) - 2.5) <= 1e-6 and int(z.group(4)) == 8,
               f"scaling: coupling (seconds = c L^2.5) fitted z = 2.5 +- 1e-6 from 8 runs ({z and z.group(0)})")
         check(z is not None and float(z.group(3)) > 0, "scaling: coupling has a fit error (two seeds, 4 sizes)")
+        exps = {m.group(1): m for m in
+                re.finditer(r"^(\S+): c = (\S+) \+- (\S+) from (\d+) runs, rms (\S+)", proc.stdout, re.M)}
+        rms = re.search(r"^coupling: z = .* rms (\S+)", proc.stdout, re.M)
+        c = exps.get("coupling")
+        check(c is not None and int(c.group(4)) == 8 and float(c.group(3)) > 0,
+              f"scaling: coupling has an exponential fit with an error from 8 runs ({c and c.group(0)})")
+        check(rms is not None and c is not None and float(rms.group(1)) < float(c.group(5)),
+              "scaling: an exact power law fits better as a power than as an exponential (smaller rms)")
         o = fits.get("operator_cnf")
         check(o is not None and int(o.group(4)) == 2 and o.group(3) == "nan" and "no error" in o.group(0) + proc.stdout,
               "scaling: operator_cnf fits its 2 reached runs only, without an error")

@@ -157,6 +157,47 @@ TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resum
   CHECK_THAT(changed.err, Catch::Contains("different study"));
 }
 
+TEST_CASE("scaling study with hmc = true: an HMC row per lattice and each run's sampling time",
+          "[experiments][study]") {
+  const fs::path dir = scratch_dir("scaling-hmc");
+  const std::string path = tiny_study(dir, "scaling", "hmc = true\n");
+  // Short chains: the cost is what is checked, not its precision.
+  const auto r = run_latflow({"scaling", path, "--threads", "1", "--set", "hmc.chains=4", "hmc.trajectories=200",
+                              "hmc.thermalization=50"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  std::ifstream in(dir / "out" / "hmc.json");
+  const auto hmc = nlohmann::json::parse(in)["rows"];
+  REQUIRE(hmc.size() == 2);
+  for (const auto& [i, L] : {std::pair{0, 4}, std::pair{1, 6}}) {
+    const auto& row = hmc[i];
+    CHECK(row["L"] == L);
+    CHECK(row["lambda"] == 8.0);
+    CHECK(row["measurements"] == 4 * 200);
+    const double tau = row["tau_int"].get<double>(), seconds = row["seconds"].get<double>();
+    CHECK(tau >= 0.5);
+    // 2 tau_int trajectories per effective sample, at the chain's own time per trajectory.
+    CHECK(row["cost_per_effective_sample"].get<double>() == Approx(2 * tau * seconds / 800).epsilon(1e-12));
+    CHECK(fs::exists(dir / "out" / row["run_dir"].get<std::string>() / "results.json"));
+  }
+  CHECK(lines(dir / "out" / "hmc.csv")[0] == "L,m2,lambda,observable,tau_int,tau_int_error,acceptance,seconds,"
+                                             "measurements,cost_per_effective_sample,run_dir");
+  std::ifstream sin(dir / "out" / "scaling.json");
+  for (const auto& row : nlohmann::json::parse(sin)["rows"]) CHECK(row["seconds_per_sample"].get<double>() > 0);
+  // A rerun keeps the chains it has.
+  const auto again = run_latflow({"scaling", path, "--threads", "1", "--set", "hmc.chains=4", "hmc.trajectories=200",
+                                  "hmc.thermalization=50"});
+  REQUIRE(again.code == 0);
+  CHECK_THAT(again.out, Catch::Contains("hmc-L6: done (row in hmc.csv)"));
+  // hmc belongs to scaling studies only.
+  try {
+    load_study(tiny_study(dir, "transfer", "hmc = true\n"), "transfer", {});
+    FAIL("hmc = true accepted in a transfer study");
+  } catch (const UserError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("study.hmc") && Catch::Contains("kind = \"scaling\""));
+  }
+}
+
 TEST_CASE("transfer study: zero-shot, fine-tune and scratch per larger lattice", "[experiments][study]") {
   const fs::path dir = scratch_dir("transfer");
   const std::string path = tiny_study(dir, "transfer");
@@ -200,7 +241,8 @@ TEST_CASE("a scaling study of the Schwinger model runs through the same driver",
 namespace {
 /// The columns of a scaling row that do not measure time or memory (those differ between any two runs).
 nlohmann::json without_timings(nlohmann::json row) {
-  for (const char* k : {"seconds", "seconds_to_target", "seconds_per_step", "peak_memory_mib"}) row.erase(k);
+  for (const char* k : {"seconds", "seconds_to_target", "seconds_per_step", "seconds_per_sample", "peak_memory_mib"})
+    row.erase(k);
   return row;
 }
 nlohmann::json rows_of(const fs::path& study_dir) {
