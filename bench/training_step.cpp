@@ -94,7 +94,9 @@ int main(int argc, char** argv) {
     std::printf("%-14s %4s %10s %10s %9s\n", "family", "L", "ms/step", "peak MiB", "params");
     for (const auto& type : model_registry().names())
       for (const std::int64_t L : sizes) {
-        if (type == "gauge_coupling") continue;  // link angles: bench_estimators times it on the Schwinger model
+        // Only the phi^4 samplers: bench_estimators times the gauge flow on the Schwinger model, and
+        // bench_autoregressive the Ising networks (van, han).
+        if (type == "gauge_coupling" || type == "van" || type == "han") continue;
         const std::vector<std::string> sets = {"model.type=" + type, "lattice.L=" + std::to_string(L),
                                                "lattice.m2=-4", "lattice.lambda=6.008", "train.batch=64"};
         const Entry e = time_steps(type == "operator_cnf" ? sets : [&] {
