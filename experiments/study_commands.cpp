@@ -201,12 +201,23 @@ RunOutcome study_run(const std::string& card, std::vector<std::string> sets, con
   return o;
 }
 
-/// The overrides that turn a family's card into one run of the study.
-std::vector<std::string> run_sets(const Study& st, const GlobalOptions& g, const LatticePoint& p, std::int64_t seed,
-                                  const std::string& dir, std::int64_t steps, bool with_target) {
+/// The overrides that put a card at one lattice point of the study, with its seed, run directory, device and
+/// threads: what every run of the study gets, its HMC chains included.
+std::vector<std::string> point_sets(const Study& st, const GlobalOptions& g, const LatticePoint& p, std::int64_t seed,
+                                    const std::string& dir) {
   std::vector<std::string> sets = st.overrides;
   for (auto& o : p.overrides()) sets.push_back(o);
   sets.push_back("run.seed=" + std::to_string(seed));
+  sets.push_back("output.dir=" + dir);
+  if (!g.device.empty()) sets.push_back("run.device=" + g.device);
+  if (g.threads >= 0) sets.push_back("run.threads=" + std::to_string(g.threads));
+  return sets;
+}
+
+/// The overrides that turn a family's card into one training run of the study.
+std::vector<std::string> run_sets(const Study& st, const GlobalOptions& g, const LatticePoint& p, std::int64_t seed,
+                                  const std::string& dir, std::int64_t steps, bool with_target) {
+  std::vector<std::string> sets = point_sets(st, g, p, seed, dir);
   sets.push_back("train.steps=" + std::to_string(steps));
   sets.push_back("train.eval_every=" + std::to_string(st.eval_every));
   std::ostringstream budget, target;
@@ -217,9 +228,6 @@ std::vector<std::string> run_sets(const Study& st, const GlobalOptions& g, const
   sets.push_back("train.target=" + target.str());
   sets.push_back("eval.hmc=false");
   sets.push_back("eval.transfer_L=0");
-  sets.push_back("output.dir=" + dir);
-  if (!g.device.empty()) sets.push_back("run.device=" + g.device);
-  if (g.threads >= 0) sets.push_back("run.threads=" + std::to_string(g.threads));
   return sets;
 }
 
@@ -348,8 +356,6 @@ void refuse_force_in_task(const GlobalOptions& g, const StudySpread& spread) {
                     "study's output directory once before submitting the array instead");
 }
 
-}  // namespace
-
 /// HMC at every lattice point of a scaling study with hmc = true, from the first family's card (its hmc.* keys
 /// and the study's overrides): a row of hmc.csv per point, skipped when it is there already.
 void hmc_rows(const Study& st, const GlobalOptions& g, std::ostream& out, std::ostream& err) {
@@ -365,13 +371,7 @@ void hmc_rows(const Study& st, const GlobalOptions& g, std::ostream& out, std::o
     }
     out << "hmc\n" << std::flush;
     const std::string rel = dir.run_dir(names[k]);
-    std::vector<std::string> sets = st.overrides;
-    for (auto& o : p.overrides()) sets.push_back(o);
-    sets.push_back("run.seed=" + std::to_string(st.seeds.front()));
-    sets.push_back("output.dir=" + dir.path() + "/" + rel);
-    if (!g.device.empty()) sets.push_back("run.device=" + g.device);
-    if (g.threads >= 0) sets.push_back("run.threads=" + std::to_string(g.threads));
-    Session s(load_runcard(st.cards.front(), sets));
+    Session s(load_runcard(st.cards.front(), point_sets(st, g, p, st.seeds.front(), dir.path() + "/" + rel)));
     RunDirectory rd(s.run_directory(), RunDirectory::Mode::Force);
     rd.write_file("runcard.toml", s.card.to_toml());
     const nlohmann::json r = run_reference_chains(s, err, false).front().results;
@@ -393,6 +393,8 @@ void hmc_rows(const Study& st, const GlobalOptions& g, std::ostream& out, std::o
         << row["cost_per_effective_sample"].get<double>() << " s\n" << std::flush;
   }
 }
+
+}  // namespace
 
 int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spread, std::ostream& out,
                 std::ostream& err) {

@@ -75,7 +75,6 @@ class SpectralOperatorImpl : public NeuralOperatorImpl {
   /// Throws UserError unless every option is >= 1.
   explicit SpectralOperatorImpl(const SpectralOperatorOptions& options = {});
 
-
   /// K~_f(p; t) at the momenta of the rfft2 half-spectrum of a T x L lattice: [F, T, L/2 + 1].
   at::Tensor kernel_spectrum(double t, std::int64_t T, std::int64_t L);
   /// K_f(0; t) = (1/V) sum_p K~_f(p; t) on a T x L lattice: [F].
