@@ -183,7 +183,9 @@ TEST_CASE("scaling study with hmc = true: an HMC row per lattice and each run's 
   CHECK(lines(dir / "out" / "hmc.csv")[0] == "L,m2,lambda,observable,tau_int,tau_int_error,acceptance,seconds,"
                                              "measurements,cost_per_effective_sample,run_dir");
   std::ifstream sin(dir / "out" / "scaling.json");
-  for (const auto& row : nlohmann::json::parse(sin)["rows"]) CHECK(row["seconds_per_sample"].get<double>() > 0);
+  // Named: a range-for over a member of a temporary would outlive the temporary.
+  const auto scaling = nlohmann::json::parse(sin);
+  for (const auto& row : scaling["rows"]) CHECK(row["seconds_per_sample"].get<double>() > 0);
   // A rerun keeps the chains it has.
   const auto again = run_latflow({"scaling", path, "--threads", "1", "--set", "hmc.chains=4", "hmc.trajectories=200",
                                   "hmc.thermalization=50"});
