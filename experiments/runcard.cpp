@@ -236,6 +236,12 @@ void resolve_derived(RunCard& card) {
   Config& c = card.config;
   if (c.get<std::string>("model.type") == "hierarchical" && c.get<std::int64_t>("model.coarse_L") == 0)
     c.set("model.coarse_L", auto_coarse_L(c.get<std::int64_t>("lattice.L")));
+  // m0 L wins over a given prior_m2: a recorded card holds both, and evaluating it on another L must move the
+  // base along with the lattice.
+  if (c.has("model.prior_m0L") && c.get<double>("model.prior_m0L") > 0) {
+    const double m0 = c.get<double>("model.prior_m0L") / static_cast<double>(c.get<std::int64_t>("lattice.L"));
+    c.set("model.prior_m2", m0 * m0);
+  }
 }
 
 /// The preset, then the theory's defaults, under what the user wrote.

@@ -245,6 +245,15 @@ TEST_CASE("train --init-from fine-tunes a trained operator CNF on another lattic
   const std::string trained = (dir / "L6-trained").string();
   REQUIRE(cli({"train", card, "--out", trained, "--init-from", small, "--set", "lattice.L=6", "train.steps=3"}).code == 0);
   CHECK(slurp(fs::path(trained) / "checkpoint.pt") != slurp(fs::path(big) / "checkpoint.pt"));
+  // A base mass set by m0 L follows the lattice: it is not a difference of the model.
+  const std::string m0L = (dir / "m0L").string(), m0L6 = (dir / "m0L-L6").string();
+  REQUIRE(cli({"train", card, "--out", m0L, "--set", "model.prior_m0L=2", "train.steps=2"}).code == 0);
+  const CliResult moved = cli({"train", card, "--out", m0L6, "--init-from", m0L, "--set", "lattice.L=6",
+                               "model.prior_m0L=2", "train.steps=0"});
+  INFO(moved.err);
+  REQUIRE(moved.code == 0);
+  CHECK_THAT(slurp(fs::path(m0L6) / "runcard.toml"), Catch::Contains("prior_m2 = 0.1111"));
+  CHECK(cli({"eval", m0L, "--set", "lattice.L=6"}).code == 0);
   // A model of another shape cannot start from these weights, and a directory without a model is named.
   const CliResult other = cli({"train", card, "--out", (dir / "other").string(), "--init-from", small, "--set",
                                "model.channels=3"});

@@ -46,6 +46,19 @@ TEST_CASE("a preset fills L, m2 and lambda unless they are given", "[experiments
   CHECK_THAT(error_of("[lattice]\npreset = \"gerdes-L13\"\n"), Catch::Contains("did you mean 'gerdes-L12'"));
 }
 
+TEST_CASE("model.prior_m0L sets the free base's mass from L", "[experiments][runcard]") {
+  const std::string card = "[lattice]\npreset = \"albergo-L8\"\n[model]\ntype = \"coupling\"\nprior_m0L = 4\n";
+  const RunCard a = parse_runcard(card, "");
+  CHECK(a.config.get<double>("model.prior_m2") == Approx(0.25));
+  CHECK(parse_runcard(card, "", {"lattice.L=16"}).config.get<double>("model.prior_m2") == Approx(1.0 / 16));
+  // It wins over a given mass, so that a recorded card (which holds both) moves its base with the lattice.
+  CHECK(parse_runcard(card, "", {"model.prior_m2=3"}).config.get<double>("model.prior_m2") == Approx(0.25));
+  CHECK(parse_runcard(a.to_toml(), "", {"lattice.L=12"}).config.get<double>("model.prior_m2") == Approx(1.0 / 9));
+  CHECK(parse_runcard(card, "", {"model.prior_m0L=0", "model.prior_m2=3"}).config.get<double>("model.prior_m2") == 3.0);
+  CHECK_THAT(error_of(card, {"model.prior=normal"}), Catch::Contains("'model.prior_m0L' is used only with model.prior = \"free\""));
+  CHECK_THAT(error_of(card, {"model.prior_m0L=-1"}), Catch::Contains("allowed: a number >= 0"));
+}
+
 TEST_CASE("unknown sections and keys name the closest valid one", "[experiments][runcard]") {
   CHECK_THAT(error_of("[lattice]\nlamda = 5\n"), Catch::Contains("unknown key 'lattice.lamda'") &&
                                                      Catch::Contains("did you mean 'lattice.lambda'"));
