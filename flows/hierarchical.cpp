@@ -1,6 +1,7 @@
 #include "flows/hierarchical.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <torch/torch.h>
 
@@ -28,6 +29,16 @@ at::Tensor merge(const Quarters& q) {
   const at::Tensor even_rows = torch::stack({q.ee, q.eo}, -1).reshape({B, h, 2 * w});
   const at::Tensor odd_rows = torch::stack({q.oe, q.oo}, -1).reshape({B, h, 2 * w});
   return torch::stack({even_rows, odd_rows}, 2).reshape({B, 2 * h, 2 * w});
+}
+
+/// Shifts the new sites of q by `sign` times their free conditional mean given q.ee; a no-op without a
+/// free base.
+void shear(Quarters& q, double sign, std::int64_t stride, const std::optional<FreeFieldProlongation>& p) {
+  if (!p) return;
+  const at::Tensor mean = p->conditional_means(q.ee, stride);  // centres (1,1), time bonds (1,0), space bonds (0,1)
+  q.oo = q.oo + sign * mean[0];
+  q.oe = q.oe + sign * mean[1];
+  q.eo = q.eo + sign * mean[2];
 }
 
 std::string level_name(std::size_t j) { return "level" + std::to_string(j); }
@@ -86,6 +97,10 @@ HierarchicalImpl::HierarchicalImpl(HierarchicalOptions options) : options_(std::
     throw UserError("hierarchical flow: coarse_layers must be >= 1; got " + std::to_string(o.coarse_layers()));
   if (o.levels() < 0) throw UserError("hierarchical flow: levels must be >= 0; got " + std::to_string(o.levels()));
   if (o.rounds() < 1) throw UserError("hierarchical flow: rounds must be >= 1; got " + std::to_string(o.rounds()));
+  if (o.base_m2() > 0) prolongation_.emplace(o.base_m2());
+  else if (o.base_m2() < 0 || !std::isfinite(o.base_m2()))
+    throw UserError("hierarchical flow: base_m2 must be > 0 (a free-field base) or 0 (an independent one); got " +
+                    std::to_string(o.base_m2()));
   coarse_ = register_module(
       "coarse", CouplingFlow(CouplingFlowOptions().layers(o.coarse_layers()).conditioner(o.conditioner())));
   for (std::int64_t j = 1; j <= o.levels(); ++j)
@@ -106,25 +121,29 @@ RefinementImpl& HierarchicalImpl::level_at(std::int64_t depth) {
   return *levels_[static_cast<std::size_t>(std::min<std::int64_t>(depth, options_.levels())) - 1];
 }
 
-Density HierarchicalImpl::forward_at(const Density& d, std::int64_t depth) {
+Density HierarchicalImpl::forward_at(const Density& d, std::int64_t depth, std::int64_t stride) {
   if (depth == 0) return coarse_->forward(d);
   Quarters q = split(d.phi);
-  const Density coarser = forward_at({q.ee, d.logq}, depth - 1);
+  shear(q, -1, stride, prolongation_);
+  const Density coarser = forward_at({q.ee, d.logq}, depth - 1, 2 * stride);
   q.ee = coarser.phi;
+  shear(q, +1, stride, prolongation_);
   return level_at(depth).forward({merge(q), coarser.logq});
 }
 
-Density HierarchicalImpl::reverse_at(const Density& d, std::int64_t depth) {
+Density HierarchicalImpl::reverse_at(const Density& d, std::int64_t depth, std::int64_t stride) {
   if (depth == 0) return coarse_->reverse(d);
   const Density fine = level_at(depth).reverse(d);
   Quarters q = split(fine.phi);
-  const Density coarser = reverse_at({q.ee, fine.logq}, depth - 1);
+  shear(q, -1, stride, prolongation_);
+  const Density coarser = reverse_at({q.ee, fine.logq}, depth - 1, 2 * stride);
   q.ee = coarser.phi;
+  shear(q, +1, stride, prolongation_);
   return {merge(q), coarser.logq};
 }
 
-Density HierarchicalImpl::forward(const Density& x) { return forward_at(x, depth_of(x.phi)); }
-Density HierarchicalImpl::reverse(const Density& y) { return reverse_at(y, depth_of(y.phi)); }
+Density HierarchicalImpl::forward(const Density& x) { return forward_at(x, depth_of(x.phi), 1); }
+Density HierarchicalImpl::reverse(const Density& y) { return reverse_at(y, depth_of(y.phi), 1); }
 
 void HierarchicalImpl::load(torch::serialize::InputArchive& archive) {
   // Refuse before touching any weight, so a failed load leaves the flow as it was.
@@ -162,6 +181,8 @@ HierarchicalOptions hierarchical_options(const Config& card) {
   if (o.coarse_L() == 0) o.coarse_L(auto_coarse_L(L));
   o.coarse_layers(card.get<std::int64_t>("model.coarse_layers"));
   o.rounds(card.get<std::int64_t>("model.rounds"));
+  if (card.has("model.prior") && card.get<std::string>("model.prior") == "free")
+    o.base_m2(card.get<double>("model.prior_m2"));
   o.conditioner(conditioner_options(card));
   o.levels(hierarchical_levels({T == 0 ? L : T, L}, o.coarse_L()));
   return o;

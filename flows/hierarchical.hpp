@@ -11,18 +11,24 @@
 // bonds (even, odd). The transform
 //
 //   level 0:  phi^(0) = F_0(z^(0)), a checkerboard affine CouplingFlow on the coarse lattice;
-//   level j:  `rounds` passes of three affine couplings (flows/affine_coupling.hpp) updating the centres,
-//             then the time bonds, then the space bonds, each conditioned on all other sites of the level-j
-//             sublattice: the coarser sites, final before level j starts and never changed by it, and the
-//             other two classes;
+//   level j:  with a free-field base, the shear f -> f - E0[f | c] before the coarser levels run and
+//             f -> f + E0[f | c'] after them (E0: the free theory's conditional mean of the new sites f
+//             given the coarser sites, lattice/free_field_prolongation.hpp; c, c' the coarser sites before
+//             and after), so that the new sites start from the free conditional given the transformed
+//             coarse field, as multilevel heat-bath sampling would draw them; then `rounds` passes of three
+//             affine couplings (flows/affine_coupling.hpp) updating the centres, then the time bonds, then
+//             the space bonds, each conditioned on all other sites of the level-j sublattice: the coarser
+//             sites, final before level j starts and never changed by it, and the other two classes;
 //
-// is a composition of couplings, so it is a bijection with the exact log-density
+// is a composition of couplings and shears (Jacobian determinant 1), so it is a bijection with the exact
+// log-density
 //
 //   log q(phi) = log q0(z) - log|det dF_0| - sum_j sum_steps sum_{active sites} s.
 //
 // No level changes a coarser site, so the marginal of the 2^(n-j)-strided sublattice is fixed by levels
-// 0..j alone (for a base distribution that is independent across sites, such as the normal prior): a
-// coarse-to-fine sampler inside the Transform interface. `reverse` undoes the finest level first.
+// 0..j alone: a coarse-to-fine sampler inside the Transform interface. With the free base and no training,
+// each level draws its new sites from the free conditional given the coarser ones, whatever the coarse flow
+// did to them. `reverse` undoes the finest level first.
 //
 // Parameters: the coarse flow, plus one set of 3 * rounds conditioners per level, whose convolutions are
 // shared across positions, so the count grows by a constant per doubling of L (like log L). Levels are
@@ -34,6 +40,7 @@
 // Symmetries: with z2 = true the flow commutes with phi -> -phi; it commutes with the translations by
 // (2^n a, 2^n b), a + b even (those mapping every level, and the coarse checkerboard, onto themselves).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +53,7 @@
 #include "flows/coupling_flow.hpp"
 #include "flows/conditioner.hpp"
 #include "flows/transform.hpp"
+#include "lattice/free_field_prolongation.hpp"
 #include "lattice/geometry.hpp"
 
 namespace latflow {
@@ -59,6 +67,9 @@ struct HierarchicalOptions {
   TORCH_ARG(std::int64_t, levels) = 1;
   /// Passes over the three new-site classes per level.
   TORCH_ARG(std::int64_t, rounds) = 2;
+  /// m0^2 of a free-field base (> 0): each level then refines around the free theory's conditional mean
+  /// given the transformed coarser sites (lattice/free_field_prolongation.hpp); 0 for an independent base.
+  TORCH_ARG(double, base_m2) = 0;
   TORCH_ARG(ConditionerOptions, conditioner);
 };
 
@@ -100,12 +111,14 @@ class HierarchicalImpl : public TransformImpl {
   const HierarchicalOptions& options() const { return options_; }
 
  private:
-  Density forward_at(const Density& d, std::int64_t depth);
-  Density reverse_at(const Density& d, std::int64_t depth);
+  /// The flow on the stride-`stride` sublattice, `depth` levels above its coarse lattice.
+  Density forward_at(const Density& d, std::int64_t depth, std::int64_t stride);
+  Density reverse_at(const Density& d, std::int64_t depth, std::int64_t stride);
   RefinementImpl& level_at(std::int64_t depth);
   std::int64_t depth_of(const at::Tensor& phi) const;
 
   HierarchicalOptions options_;
+  std::optional<FreeFieldProlongation> prolongation_;
   CouplingFlow coarse_{nullptr};
   std::vector<Refinement> levels_;  ///< levels_[j - 1] is "level<j>"
 };

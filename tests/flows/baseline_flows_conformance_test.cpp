@@ -45,13 +45,14 @@ std::vector<Candidate> candidates() {
           .ptr();
     };
   };
-  const auto hierarchical = [small](bool z2, std::int64_t coarse_L, std::int64_t levels) {
+  const auto hierarchical = [small](bool z2, std::int64_t coarse_L, std::int64_t levels, double base_m2 = 0) {
     return [=]() -> TransformPtr {
       return Hierarchical(HierarchicalOptions()
                               .coarse_L(coarse_L)
                               .coarse_layers(2)
                               .levels(levels)
                               .rounds(1)
+                              .base_m2(base_m2)
                               .conditioner(ConditionerOptions(small).z2(z2)))
           .ptr();
     };
@@ -64,6 +65,9 @@ std::vector<Candidate> candidates() {
       {"coupling dense splines z2", coupling(true, 2, "dense"), {Lattice::square(4)}, 0.1, 0.02, false},
       {"hierarchical l0=2", hierarchical(false, 2, 1), {Lattice::square(4), Lattice::square(8), {8, 4}}},
       {"hierarchical l0=4 z2", hierarchical(true, 4, 1), {Lattice::square(4), Lattice::square(8)}},
+      // The free-field shears between levels (at the default model.prior_m2): their determinant is 1 on any base.
+      {"hierarchical l0=2 free-field shears", hierarchical(false, 2, 2, 1.0),
+       {Lattice::square(4), {8, 4}, Lattice::square(8), Lattice::square(16)}},
   };
 }
 }  // namespace

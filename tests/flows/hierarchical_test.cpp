@@ -6,17 +6,18 @@
 #include "core/error.hpp"
 #include "flow_checks.hpp"
 #include "flows/hierarchical.hpp"
+#include "lattice/free_field_prolongation.hpp"
 #include "test_models.hpp"
 
 using namespace latflow;
 
 namespace {
-HierarchicalOptions small_options(std::int64_t levels, bool z2 = false) {
-  return HierarchicalOptions().coarse_L(4).coarse_layers(2).levels(levels).rounds(1).conditioner(
+HierarchicalOptions small_options(std::int64_t levels, bool z2 = false, double base_m2 = 0) {
+  return HierarchicalOptions().coarse_L(4).coarse_layers(2).levels(levels).rounds(1).base_m2(base_m2).conditioner(
       ConditionerOptions().hidden({4}).z2(z2));
 }
-Hierarchical random_hierarchical(std::int64_t levels, std::uint64_t seed, bool z2 = false) {
-  Hierarchical f(small_options(levels, z2));
+Hierarchical random_hierarchical(std::int64_t levels, std::uint64_t seed, bool z2 = false, double base_m2 = 0) {
+  Hierarchical f(small_options(levels, z2, base_m2));
   f->to(torch::kFloat64);
   testing::randomise(*f, 0.3, seed);
   return f;
@@ -59,7 +60,10 @@ TEST_CASE("hierarchical flow is the identity at initialisation", "[flows][hierar
 }
 
 TEST_CASE("hierarchical flow is coarse to fine: no level changes a coarser site", "[flows][hierarchical]") {
-  Hierarchical f = random_hierarchical(2, 3);
+  // With an independent base, and with the free-field shears between levels.
+  const double base_m2 = GENERATE(0.0, 0.5);
+  INFO("base_m2 = " << base_m2);
+  Hierarchical f = random_hierarchical(2, 3, false, base_m2);
   const at::Tensor z = normal(2, 16, 16, 4);
   const Density y = f->forward({z, zeros(2)});
   // The 4-strided (coarse) sublattice of the output is the coarse flow of the input's coarse sublattice.
@@ -76,6 +80,42 @@ TEST_CASE("hierarchical flow is coarse to fine: no level changes a coarser site"
     CHECK(torch::equal(strided(y2.phi, stride), strided(y.phi, stride)));
     CHECK(testing::max_abs(y2.phi - y.phi) > 1e-2);
   }
+}
+
+TEST_CASE("hierarchical flow with a free base: untrained levels draw the free conditional given the coarse flow",
+          "[flows][hierarchical]") {
+  // The coarse flow moves the coarse sites; a refinement level with zero weights is the identity, so what it
+  // leaves is the shear alone: the new sites keep their residual from the free conditional mean, now about
+  // the transformed coarse sites (lattice/free_field_prolongation.hpp).
+  const double m0sq = 0.25;
+  Hierarchical f = random_hierarchical(1, 17, false, m0sq);  // 8 x 8, coarse 4 x 4
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : f->named_children()["level1"]->parameters()) p.zero_();
+  }
+  const at::Tensor z = normal(3, 8, 8, 18);
+  const Density y = f->forward({z, zeros(3)});
+  const FreeFieldProlongation p(m0sq);
+  const auto residuals = [&p](const at::Tensor& phi) {
+    const at::Tensor mean = p.conditional_means(strided(phi, 2).contiguous(), 1);
+    const auto at = [&phi](std::int64_t t0, std::int64_t x0) {
+      return phi.slice(1, t0, phi.size(1), 2).slice(2, x0, phi.size(2), 2);
+    };
+    return torch::stack({at(1, 1) - mean[0], at(1, 0) - mean[1], at(0, 1) - mean[2]});
+  };
+  CHECK(testing::max_abs(strided(y.phi, 2) - strided(z, 2)) > 1e-2);  // the coarse flow did move them
+  CHECK(testing::max_abs(residuals(y.phi) - residuals(z)) < 1e-12);
+  CHECK(testing::max_abs(y.logq - f->named_children()["coarse"]->as<CouplingFlowImpl>()->forward(
+                                      {strided(z, 2).contiguous(), zeros(3)}).logq) < 1e-12);
+  // Without the free base the new sites stay where they were.
+  Hierarchical g = random_hierarchical(1, 17);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& q : g->named_children()["level1"]->parameters()) q.zero_();
+  }
+  const at::Tensor w = g->forward({z, zeros(3)}).phi;
+  CHECK(torch::equal(w.slice(1, 1, 8, 2), z.slice(1, 1, 8, 2)));  // odd rows: centres and time bonds
+  CHECK(torch::equal(w.slice(1, 0, 8, 2).slice(2, 1, 8, 2), z.slice(1, 0, 8, 2).slice(2, 1, 8, 2)));
 }
 
 TEST_CASE("hierarchical flow: Z2 equivariance with z2 = true", "[flows][hierarchical][z2]") {
@@ -173,6 +213,7 @@ TEST_CASE("hierarchical flow rejects bad settings and lattices", "[flows][hierar
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().coarse_layers(0)), UserError);
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().levels(-1)), UserError);
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().rounds(0)), UserError);
+  CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().base_m2(-1)), UserError);
   Hierarchical f(small_options(1));
   CHECK_THROWS_AS(f->forward({torch::zeros({1, 12, 12}), torch::zeros({1})}), UserError);
   CHECK_THROWS_AS(f->reverse({torch::zeros({1, 6, 8}), torch::zeros({1})}), UserError);
@@ -196,12 +237,16 @@ TEST_CASE("hierarchical settings from a run card", "[flows][hierarchical]") {
   CHECK(o.coarse_layers() == 6);
   CHECK(o.rounds() == 3);
   CHECK(o.conditioner().hidden() == std::vector<std::int64_t>{8, 8});
+  CHECK(o.base_m2() == 0);  // no base named: independent
+  card.set("model.prior", std::string("free"));
+  card.set("model.prior_m2", 0.25);
+  CHECK(hierarchical_options(card).base_m2() == 0.25);
   card.set("lattice.L", std::int64_t{12});
   CHECK_THROWS_AS(hierarchical_options(card), UserError);
 }
 
 TEST_CASE("hierarchical flow on CUDA matches the CPU", "[flows][hierarchical][cuda]") {
-  Hierarchical f = random_hierarchical(2, 15, true);
+  Hierarchical f = random_hierarchical(2, 15, true, 0.5);  // with the free-field shears
   testing::check_cuda_matches_cpu(*f, normal(4, 16, 16, 16));
 }
 
