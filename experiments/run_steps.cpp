@@ -246,6 +246,10 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
       std::ostringstream os;
       os << "step " << r["step"] << ": ESS " << std::fixed << std::setprecision(3) << r["eval"]["ess"].get<double>()
          << ", loss " << r["eval"]["loss"].get<double>() << ", log Z " << format_estimate(r["eval"]["log_z"]);
+      if (r.contains("confirm"))
+        os << "; confirming on " << s.card.config.get<std::int64_t>("train.target_confirm")
+           << " samples: ESS " << r["confirm"]["ess"].get<double>()
+           << ", acceptance " << r["confirm"]["acceptance"].get<double>();
       progress.message(os.str());
       dir.log(os.str());
     };

@@ -189,6 +189,9 @@ std::vector<KeySpec> build_schema() {
       str("train.target_metric", "ess", "metric of the periodic evaluation that train.target applies to",
           fixed({"ess", "acceptance"})),
       num("train.target", 0.0, "stop once the periodic evaluation reaches this value; 0 means never", 0.0, 1.0),
+      integer("train.target_confirm", 0,
+              "samples of a confirming evaluation when the periodic one reaches train.target, which must reach it "
+              "too; 0 means the periodic one decides", 0, 1e7),
       flag("train.freeze_transferred", true,
            "with --init-from a model tied to a smaller lattice (han): train only the parts it could not copy"),
       num("train.anneal", 0.0, "annealing rate r: step k trains against exp(-(1 - r^(k+1)) S), as VAN; 0 means none",

@@ -50,6 +50,7 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.max_seconds = c.get<double>("train.max_seconds");
   o.target_metric = c.get<std::string>("train.target_metric");
   o.target = c.get<double>("train.target");
+  o.target_confirm = c.get<std::int64_t>("train.target_confirm");
   o.max_bad_steps = c.get<std::int64_t>("train.max_bad_steps");
   o.seed = static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed"));
   o.anneal = c.get<double>("train.anneal");
@@ -118,7 +119,7 @@ void Trainer::resume_from(const std::string& checkpoint_path) {
                         "training continues correctly, but is no longer bit-identical to an uninterrupted run");
 }
 
-nlohmann::json Trainer::evaluate(std::int64_t n) {
+nlohmann::json Trainer::evaluate(std::int64_t n, std::uint64_t stream) {
   torch::NoGradGuard no_grad;
   // Each rank draws its part of the batch; one all-reduce gathers the log-weights (every rank writes its
   // slot) and whether a rank's solve diverged, so all ranks judge the same numbers or fail together.
@@ -128,7 +129,8 @@ nlohmann::json Trainer::evaluate(std::int64_t n) {
   std::string failure;
   try {
     // A stream of its own, keyed by the step: the training stream is the same whether or not this runs.
-    const std::uint64_t key = derive_seed(options_.seed, static_cast<std::uint64_t>(step_));
+    std::uint64_t key = derive_seed(options_.seed, static_cast<std::uint64_t>(step_));
+    if (stream > 0) key = derive_seed(key, stream);
     const RandomStreamFork fork(ranks == 1 ? key : derive_seed(key, static_cast<std::uint64_t>(rank) + 1));
     const Density d = model_->sample(hi - lo, lattice_);
     gathered.slice(0, lo, hi).copy_((-action_->action(d.phi) - d.logq).to(torch::kCPU, torch::kFloat64));
@@ -304,9 +306,22 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     if (ev["kl"]["value"].get<double>() < -5 * ev["kl"]["error"].get<double>() - 0.05)
       warn("step " + std::to_string(step_) + ": KL estimate " + ev["kl"]["value"].dump() +
            " < 0: the solver's error is being exploited; raise solver.steps");
+    const auto reaches = [this](const nlohmann::json& e) {
+      return e[options_.target_metric].get<double>() >= options_.target;
+    };
+    bool reached = options_.target > 0 && !result.reached_target && reaches(ev);
+    if (reached && options_.target_confirm > 0) {
+      try {
+        record["confirm"] = evaluate(options_.target_confirm, 1);
+        reached = reaches(record["confirm"]);
+      } catch (const odes::IntegrationError& e) {
+        record["confirm_failed"] = e.what();
+        reached = false;
+      }
+    }
     if (monitor_.on_eval) monitor_.on_eval(record);
     result.last_eval = record;
-    if (options_.target > 0 && !result.reached_target && ev[options_.target_metric].get<double>() >= options_.target) {
+    if (reached) {
       result.reached_target = true;
       result.steps_to_target = step_;
       result.seconds_to_target = seconds_;

@@ -55,6 +55,10 @@ struct TrainOptions {
   double max_seconds = 0;           ///< wall-clock budget, 0 = none
   std::string target_metric = "ess"; ///< what `target` applies to: "ess" or "acceptance" (of the evaluation)
   double target = 0;                 ///< stop once an evaluation reaches it, 0 = never
+  /// Samples of a confirming evaluation run when the periodic one reaches `target`; the target counts as reached
+  /// only if it reaches it too (the small periodic batch overestimates the ESS of heavy-tailed weights).
+  /// 0: the periodic evaluation decides.
+  std::int64_t target_confirm = 0;
   bool evaluate_at_start = false;    ///< also evaluate before the first step (fine-tuning: the start may
                                      ///< already meet the target)
   std::int64_t max_bad_steps = 10;
@@ -123,7 +127,8 @@ class Trainer {
   void resume_from(const std::string& checkpoint_path);
 
   /// Evaluates the flow on a fresh batch: ESS, loss, log Z and KL estimates.
-  nlohmann::json evaluate(std::int64_t n);
+  /// `stream` > 0 draws from a stream of its own (the confirming evaluation), independent of stream 0's.
+  nlohmann::json evaluate(std::int64_t n, std::uint64_t stream = 0);
 
  private:
   SamplerPtr model_;

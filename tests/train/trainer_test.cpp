@@ -176,6 +176,36 @@ TEST_CASE("a target reached is remembered: resuming a finished run trains no fur
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(torch::equal(a[i], b[i]));
 }
 
+TEST_CASE("a confirming evaluation decides whether the target is reached", "[train]") {
+  // The ESS of two samples is never below 1/2, so the periodic evaluation always meets the target; far from
+  // the free theory (lambda = 50) the untrained flow's ESS on 512 samples does not.
+  const std::vector<std::string> sets = {"train.steps=6", "train.eval_every=2", "train.eval_batch=2",
+                                         "train.target=0.5", "lattice.lambda=50"};
+  const auto run = [&sets](const std::string& confirm, std::vector<nlohmann::json>& evals) {
+    std::vector<std::string> all = sets;
+    all.push_back("train.target_confirm=" + confirm);
+    Setup s(all, 41);
+    Monitor m;
+    m.on_eval = [&evals](const nlohmann::json& r) { evals.push_back(r); };
+    return s.trainer(m).run(temp_file("confirm.pt"), "card");
+  };
+  std::vector<nlohmann::json> plain, confirmed;
+  const TrainResult a = run("0", plain);
+  CHECK(a.reached_target);
+  CHECK(a.steps_to_target == 2);
+  CHECK_FALSE(plain.front().contains("confirm"));
+  const TrainResult b = run("512", confirmed);
+  CHECK_FALSE(b.reached_target);
+  CHECK(b.steps == 6);
+  REQUIRE(confirmed.size() == 3);
+  for (const auto& r : confirmed) {
+    CHECK(r["eval"]["ess"].get<double>() >= 0.5);
+    CHECK(r["confirm"]["ess"].get<double>() < 0.5);
+  }
+  // The confirmation draws from its own stream: the periodic evaluation is the same with or without it.
+  CHECK(confirmed.front()["eval"] == plain.front()["eval"]);
+}
+
 TEST_CASE("a time budget stops training with a final evaluation", "[train]") {
   Setup s({"train.steps=100000", "train.eval_every=0", "train.max_seconds=0.5"}, 33);
   std::int64_t evaluations = 0;
