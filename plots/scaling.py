@@ -162,7 +162,9 @@ def cost_figure(study, rows, hmc, families, colors, fits):
     ax[2].set(ylabel="wall time per training step [s]", title="cost per step (median, min-max over seeds)")
     ax[3].set(ylabel="seconds per effective sample",
               title=f"per effective sample, training amortised over {N_EFF:,}")
-    for a in ax:
+    # The fit entries are long: smaller, so that the legend stays inside its panel.
+    legend(ax[0], families, loc="best", framealpha=0.9, fontsize=6.5)
+    for a in ax[1:]:
         legend(a, families, loc="best", framealpha=0.9)
     return save(fig, os.path.join(study, "cost_vs_L"))
 
