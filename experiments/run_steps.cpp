@@ -98,15 +98,13 @@ std::vector<std::string> resume_changes(const RunCard& recorded, const RunCard& 
 }
 
 namespace {
-bool derived_prior_m2(const Config& c) { return c.has("model.prior_m0L") && c.get<double>("model.prior_m0L") > 0; }
-
 /// model.* keys (but the dtype, which only sets the precision the weights are computed in) that differ.
 std::vector<std::string> model_differences(const Config& here, const Config& trained) {
   std::vector<std::string> out;
   for (const auto& spec : runcard_schema()) {
     if (spec.key.rfind("model.", 0) != 0 || spec.key == "model.dtype") continue;
     // A base mass derived from L (model.prior_m0L) follows the lattice: it holds no weights.
-    if (spec.key == "model.prior_m2" && derived_prior_m2(here) && derived_prior_m2(trained)) continue;
+    if (spec.key == "model.prior_m2" && prior_m2_from_L(here) && prior_m2_from_L(trained)) continue;
     const bool a = here.has(spec.key), b = trained.has(spec.key);
     if (!a && !b) continue;
     if (a && b && here.values().at(spec.key) == trained.values().at(spec.key)) continue;

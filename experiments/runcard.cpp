@@ -184,6 +184,10 @@ std::string describe_condition(const std::string& cond, const Config& c) {
 
 }  // namespace
 
+bool prior_m2_from_L(const Config& card) {
+  return card.has("model.prior_m0L") && card.get<double>("model.prior_m0L") > 0;
+}
+
 std::string allowed_values(const KeySpec& spec) {
   if (spec.choices) return "one of " + text::quoted_list(spec.choices());
   const bool is_int = spec.fallback && std::holds_alternative<std::int64_t>(*spec.fallback);
@@ -238,7 +242,7 @@ void resolve_derived(RunCard& card) {
     c.set("model.coarse_L", auto_coarse_L(c.get<std::int64_t>("lattice.L")));
   // m0 L wins over a given prior_m2: a recorded card holds both, and evaluating it on another L must move the
   // base along with the lattice.
-  if (c.has("model.prior_m0L") && c.get<double>("model.prior_m0L") > 0) {
+  if (prior_m2_from_L(c)) {
     const double m0 = c.get<double>("model.prior_m0L") / static_cast<double>(c.get<std::int64_t>("lattice.L"));
     c.set("model.prior_m2", m0 * m0);
   }

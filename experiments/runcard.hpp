@@ -61,6 +61,9 @@ const CardSchema& card_kind(const std::string& path);
 /// applied after the preset and before validation, so `config show` prints them like any default.
 const std::vector<std::pair<std::string, ConfigValue>>& theory_defaults(const std::string& theory);
 
+/// Whether model.prior_m2 is derived from the lattice (model.prior_m0L > 0) rather than given.
+bool prior_m2_from_L(const Config& card);
+
 /// What a key allows, as printed by `config show` and in errors: "an integer in [2, 4096]",
 /// "one of 'rk4', 'dopri5'", "true or false".
 std::string allowed_values(const KeySpec& spec);

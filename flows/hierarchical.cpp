@@ -31,14 +31,15 @@ at::Tensor merge(const Quarters& q) {
   return torch::stack({even_rows, odd_rows}, 2).reshape({B, 2 * h, 2 * w});
 }
 
-/// Shifts the new sites of q by `sign` times their free conditional mean given q.ee; a no-op without a
-/// free base.
-void shear(Quarters& q, double sign, std::int64_t stride, const std::optional<FreeFieldProlongation>& p) {
+/// The shears f -> f - E0[f | c] before the coarser levels moved c to q.ee and f -> f + E0[f | q.ee] after
+/// them, as one: the mean is linear, so the new sites of q move by E0[f | q.ee - c]. A no-op without a free base.
+void follow_coarse(Quarters& q, const at::Tensor& c, std::int64_t stride,
+                   const std::optional<FreeFieldProlongation>& p) {
   if (!p) return;
-  const at::Tensor mean = p->conditional_means(q.ee, stride);  // centres (1,1), time bonds (1,0), space bonds (0,1)
-  q.oo = q.oo + sign * mean[0];
-  q.oe = q.oe + sign * mean[1];
-  q.eo = q.eo + sign * mean[2];
+  const at::Tensor shift = p->conditional_means(q.ee - c, stride);  // centres, time bonds, space bonds
+  q.oo = q.oo + shift[0];
+  q.oe = q.oe + shift[1];
+  q.eo = q.eo + shift[2];
 }
 
 std::string level_name(std::size_t j) { return "level" + std::to_string(j); }
@@ -124,10 +125,10 @@ RefinementImpl& HierarchicalImpl::level_at(std::int64_t depth) {
 Density HierarchicalImpl::forward_at(const Density& d, std::int64_t depth, std::int64_t stride) {
   if (depth == 0) return coarse_->forward(d);
   Quarters q = split(d.phi);
-  shear(q, -1, stride, prolongation_);
+  const at::Tensor base = q.ee;
   const Density coarser = forward_at({q.ee, d.logq}, depth - 1, 2 * stride);
   q.ee = coarser.phi;
-  shear(q, +1, stride, prolongation_);
+  follow_coarse(q, base, stride, prolongation_);
   return level_at(depth).forward({merge(q), coarser.logq});
 }
 
@@ -135,10 +136,10 @@ Density HierarchicalImpl::reverse_at(const Density& d, std::int64_t depth, std::
   if (depth == 0) return coarse_->reverse(d);
   const Density fine = level_at(depth).reverse(d);
   Quarters q = split(fine.phi);
-  shear(q, -1, stride, prolongation_);
+  const at::Tensor transformed = q.ee;
   const Density coarser = reverse_at({q.ee, fine.logq}, depth - 1, 2 * stride);
   q.ee = coarser.phi;
-  shear(q, +1, stride, prolongation_);
+  follow_coarse(q, transformed, stride, prolongation_);
   return {merge(q), coarser.logq};
 }
 

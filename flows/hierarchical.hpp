@@ -14,8 +14,9 @@
 //   level j:  with a free-field base, the shear f -> f - E0[f | c] before the coarser levels run and
 //             f -> f + E0[f | c'] after them (E0: the free theory's conditional mean of the new sites f
 //             given the coarser sites, lattice/free_field_prolongation.hpp; c, c' the coarser sites before
-//             and after), so that the new sites start from the free conditional given the transformed
-//             coarse field, as multilevel heat-bath sampling would draw them; then `rounds` passes of three
+//             and after; applied as one shift, f -> f + E0[f | c' - c], the mean being linear), so that the
+//             new sites start from the free conditional given the transformed coarse field, as multilevel
+//             heat-bath sampling would draw them; then `rounds` passes of three
 //             affine couplings (flows/affine_coupling.hpp) updating the centres, then the time bonds, then
 //             the space bonds, each conditioned on all other sites of the level-j sublattice: the coarser
 //             sites, final before level j starts and never changed by it, and the other two classes;
