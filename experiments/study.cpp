@@ -268,13 +268,34 @@ Study load_study(const std::string& path, const std::string& kind, const std::ve
     st.hmc = r.boolean("hmc", false);
   }
 
+  st.family_overrides.assign(st.families.size(), {});
+  const auto add = [](std::vector<std::string>& to, const toml::key& key, const toml::node& node,
+                       const std::string& at) {
+    to.push_back(std::string(key.str()) + "=" + override_text(node, at + std::string(key.str()) + ": "));
+  };
   if (const toml::table* o = root["overrides"].as_table())
-    for (const auto& [key, node] : *o)
-      st.overrides.push_back(std::string(key.str()) + "=" +
-                             override_text(node, where + "overrides." + std::string(key.str()) + ": "));
+    for (const auto& [key, node] : *o) {
+      const std::string k(key.str());
+      if (!node.is_table()) {
+        add(st.overrides, key, node, where + "overrides.");
+        continue;
+      }
+      const auto f = std::find(st.families.begin(), st.families.end(), k);
+      if (f == st.families.end())
+        throw ConfigError(where + "[overrides." + k + "]: no family is called '" + k +
+                          "'; a table [overrides.NAME] holds the keys of one family, one of " +
+                          text::quoted_list(st.families) + " (a run-card key is quoted: \"train.lr\" = 3e-3)");
+      auto& to = st.family_overrides[static_cast<std::size_t>(f - st.families.begin())];
+      for (const auto& [fkey, fnode] : *node.as_table()) add(to, fkey, fnode, where + "overrides." + k + ".");
+    }
   for (const auto& s : sets)
-    if (s.rfind("study.", 0) != 0) st.overrides.push_back(s);
-  for (const auto& o : st.overrides)
+    if (s.rfind("study.", 0) != 0) {
+      st.overrides.push_back(s);
+      ++st.command_overrides;
+    }
+  std::vector<std::string> every = st.overrides;
+  for (const auto& f : st.family_overrides) every.insert(every.end(), f.begin(), f.end());
+  for (const auto& o : every)
     if (o.rfind("lattice.", 0) == 0 || o.rfind("run.seed", 0) == 0 || o.rfind("output.", 0) == 0)
       throw ConfigError(where + "override '" + o + "': the study itself sets the lattice (presets or L), the seeds "
                         "(study.seeds) and the output (study.output)");
@@ -299,7 +320,7 @@ Study load_study(const std::string& path, const std::string& kind, const std::ve
   if (kind == "transfer") all.push_back(st.pretrain);
   for (std::size_t f = 0; f < st.cards.size(); ++f)
     for (const auto& p : all) {
-      std::vector<std::string> card_sets = st.overrides;
+      std::vector<std::string> card_sets = st.overrides_for(f);
       for (auto& o : p.overrides()) card_sets.push_back(o);
       try {
         load_runcard(st.cards[f], card_sets);
@@ -309,6 +330,14 @@ Study load_study(const std::string& path, const std::string& kind, const std::ve
       }
     }
   return st;
+}
+
+std::vector<std::string> Study::overrides_for(std::size_t f) const {
+  const auto command = overrides.end() - static_cast<std::ptrdiff_t>(command_overrides);
+  std::vector<std::string> sets(overrides.begin(), command);
+  sets.insert(sets.end(), family_overrides.at(f).begin(), family_overrides.at(f).end());
+  sets.insert(sets.end(), command, overrides.end());
+  return sets;
 }
 
 std::string Study::to_toml() const {
@@ -332,6 +361,14 @@ std::string Study::to_toml() const {
   t.insert("max_seconds", max_seconds);
   t.insert("eval_every", eval_every);
   t.insert("overrides", ov);
+  toml::table per_family;  // only when there is one, so that the studies recorded before it still match
+  for (std::size_t f = 0; f < families.size() && f < family_overrides.size(); ++f) {
+    if (family_overrides[f].empty()) continue;
+    toml::array a;
+    for (const auto& o : family_overrides[f]) a.push_back(o);
+    per_family.insert(families[f], a);
+  }
+  if (!per_family.empty()) t.insert("family_overrides", per_family);
   t.insert("device", device);
   t.insert("threads", threads);
   if (hmc) t.insert("hmc", hmc);  // only when set, so that the studies recorded before it still match

@@ -19,6 +19,8 @@
 //   # transfer only: pretrain_preset (or pretrain_L, pretrain_m2, pretrain_lambda), pretrain_steps
 //   [overrides]                           # run-card keys applied to every run
 //   "train.eval_batch" = 512
+//   [overrides.coupling]                  # and to one family's runs only (after the shared keys, before --set):
+//   "train.lr" = 3e-3                     # a learning rate per family, or families that differ in one key
 //
 // Card paths are relative to the working directory, or else to the study file's directory.
 #include <cstdint>
@@ -54,12 +56,18 @@ struct Study {
   double max_seconds = 0;
   std::int64_t eval_every = 25;
   std::string output;
-  std::vector<std::string> overrides;  ///< "section.key=value", from [overrides] and --set
+  std::vector<std::string> overrides;  ///< "section.key=value" for every run: [overrides], then --set
+  std::size_t command_overrides = 0;   ///< how many of `overrides`, the last ones, came from --set
+  /// [overrides.FAMILY], aligned with `families` (empty for a family without a table).
+  std::vector<std::vector<std::string>> family_overrides;
   std::string device = "cpu";          ///< where the runs train (--device); recorded, so CPU and GPU rows never mix
   std::int64_t threads = 0;            ///< --threads (0: the run cards' run.threads)
   bool hmc = false;                    ///< scaling only: an HMC chain per lattice point (hmc.csv)
   LatticePoint pretrain;               ///< transfer only
   std::int64_t pretrain_steps = 0;     ///< transfer only
+
+  /// What a run of family f gets: the shared [overrides], its family's table, then --set (the command wins).
+  std::vector<std::string> overrides_for(std::size_t f) const;
 
   /// The resolved study as TOML (what the output directory records, to refuse mixing two studies).
   std::string to_toml() const;

@@ -201,11 +201,11 @@ RunOutcome study_run(const std::string& card, std::vector<std::string> sets, con
   return o;
 }
 
-/// The overrides that put a card at one lattice point of the study, with its seed, run directory, device and
-/// threads: what every run of the study gets, its HMC chains included.
-std::vector<std::string> point_sets(const Study& st, const GlobalOptions& g, const LatticePoint& p, std::int64_t seed,
-                                    const std::string& dir) {
-  std::vector<std::string> sets = st.overrides;
+/// The overrides that put family f's card at one lattice point of the study, with its seed, run directory,
+/// device and threads: what every run of the study gets, its HMC chains included.
+std::vector<std::string> point_sets(const Study& st, std::size_t f, const GlobalOptions& g, const LatticePoint& p,
+                                    std::int64_t seed, const std::string& dir) {
+  std::vector<std::string> sets = st.overrides_for(f);
   for (auto& o : p.overrides()) sets.push_back(o);
   sets.push_back("run.seed=" + std::to_string(seed));
   sets.push_back("output.dir=" + dir);
@@ -215,9 +215,9 @@ std::vector<std::string> point_sets(const Study& st, const GlobalOptions& g, con
 }
 
 /// The overrides that turn a family's card into one training run of the study.
-std::vector<std::string> run_sets(const Study& st, const GlobalOptions& g, const LatticePoint& p, std::int64_t seed,
-                                  const std::string& dir, std::int64_t steps, bool with_target) {
-  std::vector<std::string> sets = point_sets(st, g, p, seed, dir);
+std::vector<std::string> run_sets(const Study& st, std::size_t f, const GlobalOptions& g, const LatticePoint& p,
+                                  std::int64_t seed, const std::string& dir, std::int64_t steps, bool with_target) {
+  std::vector<std::string> sets = point_sets(st, f, g, p, seed, dir);
   sets.push_back("train.steps=" + std::to_string(steps));
   sets.push_back("train.eval_every=" + std::to_string(st.eval_every));
   std::ostringstream budget, target;
@@ -371,7 +371,7 @@ void hmc_rows(const Study& st, const GlobalOptions& g, std::ostream& out, std::o
     }
     out << "hmc\n" << std::flush;
     const std::string rel = dir.run_dir(names[k]);
-    Session s(load_runcard(st.cards.front(), point_sets(st, g, p, st.seeds.front(), dir.path() + "/" + rel)));
+    Session s(load_runcard(st.cards.front(), point_sets(st, 0, g, p, st.seeds.front(), dir.path() + "/" + rel)));
     RunDirectory rd(s.run_directory(), RunDirectory::Mode::Force);
     rd.write_file("runcard.toml", s.card.to_toml());
     const nlohmann::json r = run_reference_chains(s, err, false).front().results;
@@ -439,7 +439,7 @@ int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spr
     }
     out << "training\n" << std::flush;
     const std::string rel = dir.run_dir(name);
-    const auto sets = run_sets(st, g, p, u.seed, dir.path() + "/" + rel, st.max_steps, true);
+    const auto sets = run_sets(st, u.family, g, p, u.seed, dir.path() + "/" + rel, st.max_steps, true);
     const RunOutcome o = study_run(st.cards[u.family], sets, dir.path() + "/" + rel, "", err);
     if (o.interrupted) return interrupted_study(dir, "scaling", path, err);
     const auto& t = o.train;
@@ -512,7 +512,7 @@ int cmd_transfer(const std::string& path, GlobalOptions g, const StudySpread& sp
       const std::string pre_name = family + "-pretrain-L" + std::to_string(L0) + "-seed" + std::to_string(seed);
       const std::string pre_dir = dir.path() + "/" + dir.run_dir(pre_name);
       out << pre_name << ": pretraining\n" << std::flush;
-      const RunOutcome pre = study_run(card, run_sets(st, g, st.pretrain, seed, pre_dir, st.pretrain_steps, false),
+      const RunOutcome pre = study_run(card, run_sets(st, f, g, st.pretrain, seed, pre_dir, st.pretrain_steps, false),
                                        pre_dir, "", err);
       if (pre.interrupted) return interrupted_study(dir, "transfer", path, err);
       const std::string pretrained = pre_dir + "/checkpoint.pt";
@@ -525,18 +525,18 @@ int cmd_transfer(const std::string& path, GlobalOptions g, const StudySpread& sp
           continue;
         }
         // Zero-shot: the pretrained weights on the larger lattice, no training.
-        Session big(load_runcard(card, run_sets(st, g, p, seed, "", 1, true)));
+        Session big(load_runcard(card, run_sets(st, f, g, p, seed, "", 1, true)));
         SamplerPtr moved = load_trained(big, pretrained);
         const nlohmann::json zero = evaluate_model(*moved, *big.action, big.lattice, evaluation_options(big.card.config, -1));
         out << tag << ": zero-shot ESS " << std::setprecision(3) << zero["ess"].get<double>() << "; fine-tuning\n"
             << std::flush;
         const std::string ft_rel = dir.run_dir(family + "-finetune-L" + std::to_string(L) + "-seed" + std::to_string(seed));
         const std::string sc_rel = dir.run_dir(family + "-scratch-L" + std::to_string(L) + "-seed" + std::to_string(seed));
-        const RunOutcome ft = study_run(card, run_sets(st, g, p, seed, dir.path() + "/" + ft_rel, st.max_steps, true),
+        const RunOutcome ft = study_run(card, run_sets(st, f, g, p, seed, dir.path() + "/" + ft_rel, st.max_steps, true),
                                         dir.path() + "/" + ft_rel, pretrained, err);
         if (ft.interrupted) return interrupted_study(dir, "transfer", path, err);
         out << tag << ": from scratch\n" << std::flush;
-        const RunOutcome sc = study_run(card, run_sets(st, g, p, seed, dir.path() + "/" + sc_rel, st.max_steps, true),
+        const RunOutcome sc = study_run(card, run_sets(st, f, g, p, seed, dir.path() + "/" + sc_rel, st.max_steps, true),
                                         dir.path() + "/" + sc_rel, "", err);
         if (sc.interrupted) return interrupted_study(dir, "transfer", path, err);
 

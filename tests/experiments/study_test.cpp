@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "run_cli.hpp"
+#include "experiments/runcard.hpp"
 #include "experiments/study.hpp"
 
 namespace fs = std::filesystem;
@@ -105,6 +106,49 @@ TEST_CASE("study overrides: --set study.key edits the study, other keys reach ev
   CHECK(st.overrides == std::vector<std::string>{"train.lr=0.01"});
   CHECK(st.points.size() == 2);
   CHECK(st.points[1].L == 6);
+}
+
+TEST_CASE("study overrides per family: the shared keys, then the family's table, then --set", "[experiments][study]") {
+  const fs::path dir = scratch_dir("family-sets");
+  const std::string path = tiny_study(dir, "scaling",
+                                      "[overrides]\n\"train.lr\" = 0.001\n\"train.clip\" = 2.0\n"
+                                      "[overrides.coupling]\n\"train.lr\" = 0.02\n");
+  const Study st = load_study(path, "scaling", {"train.clip=3.0"});
+  REQUIRE(st.family_overrides.size() == 2);
+  // Within a table, in the order of the keys (TOML tables are unordered; toml++ sorts them).
+  CHECK(st.overrides_for(0) == std::vector<std::string>{"train.clip=2", "train.lr=0.001", "train.clip=3.0"});
+  CHECK(st.overrides_for(1) ==
+        std::vector<std::string>{"train.clip=2", "train.lr=0.001", "train.lr=0.02", "train.clip=3.0"});
+  // Recorded with the study, so that a study with other per-family keys does not mix with its results.
+  CHECK_THAT(st.to_toml(), Catch::Contains("family_overrides") && Catch::Contains("train.lr=0.02"));
+  CHECK_THAT(load_study(tiny_study(scratch_dir("family-sets-none"), "scaling"), "scaling", {}).to_toml(),
+             !Catch::Contains("family_overrides"));
+
+  const auto ran = run_latflow({"scaling", path, "--threads", "1", "--set", "study.L=[4]", "study.m2=[-4.0]",
+                                "study.lambda=[8.0]", "study.max_steps=2"});
+  INFO(ran.out << ran.err);
+  REQUIRE(ran.code == 0);
+  std::ifstream in(dir / "out" / "scaling.json");
+  const auto json = nlohmann::json::parse(in);
+  const auto& rows = json["rows"];
+  REQUIRE(rows.size() == 2);
+  for (const auto& row : rows) {
+    const RunCard card = load_runcard((dir / "out" / row["run_dir"].get<std::string>() / "runcard.toml").string(), {});
+    CHECK(card.config.get<double>("train.lr") == (row["family"] == "coupling" ? 0.02 : 0.001));
+  }
+
+  const auto error_of = [&](const std::string& table) {
+    try {
+      load_study(tiny_study(dir, "scaling", table), "scaling", {});
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error_of("[overrides.hierarchical]\n\"train.lr\" = 0.02\n"),
+             Catch::Contains("no family is called 'hierarchical'") && Catch::Contains("'coupling'"));
+  CHECK_THAT(error_of("[overrides]\ntrain.lr = 0.02\n"), Catch::Contains("a run-card key is quoted"));
+  CHECK_THAT(error_of("[overrides.coupling]\n\"run.seed\" = 3\n"), Catch::Contains("the study itself sets"));
 }
 
 TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resumes", "[experiments][study]") {
