@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "core/error.hpp"
@@ -119,6 +120,22 @@ void remove_tree(const std::string& path) {
   // Depth first (FTW_DEPTH) so directories are empty when removed; FTW_PHYS never follows links.
   if (nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
     throw UserError("cannot remove '" + g_failed + "'");
+}
+
+void copy_tree(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(to, ec)) throw UserError("cannot copy '" + from + "' to '" + to + "': the target exists");
+  const std::string partial = to + ".partial-" + std::to_string(::getpid());
+  remove_tree(partial);  // a copy that an earlier process with this pid left behind
+  const fs::path parent = fs::path(to).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (!ec) fs::copy(from, partial, fs::copy_options::recursive, ec);
+  if (!ec) fs::rename(partial, to, ec);
+  if (ec) {
+    remove_tree(partial);
+    throw UserError("cannot copy '" + from + "' to '" + to + "': " + ec.message());
+  }
 }
 
 }  // namespace latflow

@@ -28,6 +28,11 @@ void write_file_atomically(const std::string& path, std::string_view content);
 std::string read_regular_file(const std::string& path, const std::string& what,
                               std::size_t max_bytes = std::size_t{1} << 40);
 
+/// Copies the directory `from` and everything below it to `to`, which must not exist (its parent is created).
+/// The copy is made under a temporary name beside `to` and renamed into place, so `to` is either absent or
+/// complete. Throws UserError.
+void copy_tree(const std::string& from, const std::string& to);
+
 /// Removes `path` and everything below it, like `rm -rf`; a missing path is not an error.
 /// Throws UserError naming the first entry that cannot be removed.
 void remove_tree(const std::string& path);

@@ -22,7 +22,7 @@ const std::vector<std::string> kStudyKeys = {
     "kind",          "families",       "cards",       "presets",         "L",           "m2",
     "lambda",        "seeds",          "target_metric", "target",        "max_steps",   "max_seconds",
     "eval_every",    "output",         "pretrain_preset", "pretrain_L",  "pretrain_m2", "pretrain_lambda",
-    "pretrain_steps", "hmc"};
+    "pretrain_steps", "hmc",         "reuse"};
 
 /// A TOML value as the text a --set override would carry.
 std::string override_text(const toml::node& node, const std::string& where) {
@@ -261,11 +261,17 @@ Study load_study(const std::string& path, const std::string& kind, const std::ve
     st.pretrain = pre.front();
     st.pretrain_steps = r.integer("pretrain_steps", 0, 1);
     if (st.pretrain_steps == 0) throw ConfigError(r.at("pretrain_steps") + "is required (>= 1)");
-    if (r.has("hmc")) throw ConfigError(r.at("hmc") + "is used only with kind = \"scaling\"");
+    for (const char* k : {"hmc", "reuse"})
+      if (r.has(k)) throw ConfigError(r.at(k) + "is used only with kind = \"scaling\"");
   } else {
     for (const char* k : {"pretrain_preset", "pretrain_L", "pretrain_m2", "pretrain_lambda", "pretrain_steps"})
       if (r.has(k)) throw ConfigError(r.at(k) + "is used only with kind = \"transfer\"");
     st.hmc = r.boolean("hmc", false);
+    st.reuse = r.list<std::string>("reuse");
+    for (const auto& d : st.reuse)
+      if (fs::path(d).lexically_normal() == fs::path(st.output).lexically_normal())
+        throw ConfigError(r.at("reuse") + "'" + d + "' is this study's own output; list the output directories of "
+                          "earlier studies");
   }
 
   st.family_overrides.assign(st.families.size(), {});

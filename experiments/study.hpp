@@ -16,6 +16,9 @@
 //   output = "studies/scaling-cpu"
 //   hmc = true                            # scaling only: also HMC at each lattice point (hmc.csv), with the
 //                                         # first card's hmc.* keys, for the cost per effective sample
+//   reuse = ["studies/scaling-cpu-long"]  # scaling only: output directories of earlier studies whose finished
+//                                         # runs are this study's (same run card; a budget that cannot have
+//                                         # changed the result) and are taken over instead of trained again
 //   # transfer only: pretrain_preset (or pretrain_L, pretrain_m2, pretrain_lambda), pretrain_steps
 //   [overrides]                           # run-card keys applied to every run
 //   "train.eval_batch" = 512
@@ -63,6 +66,9 @@ struct Study {
   std::string device = "cpu";          ///< where the runs train (--device); recorded, so CPU and GPU rows never mix
   std::int64_t threads = 0;            ///< --threads (0: the run cards' run.threads)
   bool hmc = false;                    ///< scaling only: an HMC chain per lattice point (hmc.csv)
+  /// Scaling only: earlier studies' output directories whose matching rows are taken over (not recorded in
+  /// to_toml: a reused row is the result this study's own run would have had).
+  std::vector<std::string> reuse;
   LatticePoint pretrain;               ///< transfer only
   std::int64_t pretrain_steps = 0;     ///< transfer only
 

@@ -32,6 +32,7 @@
 #include "experiments/progress.hpp"
 #include "experiments/reference_chains.hpp"
 #include "experiments/run_steps.hpp"
+#include "experiments/runcard.hpp"
 #include "experiments/study.hpp"
 
 namespace fs = std::filesystem;
@@ -43,7 +44,7 @@ namespace {
 const std::vector<std::string> kScalingColumns = {
     "family", "card",    "L",      "m2",      "lambda", "seed",   "parameters", "target_metric", "target",
     "reached", "steps_to_target", "seconds_to_target", "steps", "seconds", "seconds_per_step", "peak_memory_mib",
-    "ess",    "acceptance", "tau_int", "seconds_per_sample", "run_dir"};
+    "ess",    "acceptance", "tau_int", "seconds_per_sample", "run_dir", "reused_from"};
 /// HMC at each lattice point of a scaling study with hmc = true (hmc.csv).
 const std::vector<std::string> kHmcColumns = {
     "L", "m2", "lambda", "observable", "tau_int", "tau_int_error", "acceptance", "seconds", "measurements",
@@ -229,6 +230,43 @@ std::vector<std::string> run_sets(const Study& st, std::size_t f, const GlobalOp
   sets.push_back("eval.hmc=false");
   sets.push_back("eval.transfer_L=0");
   return sets;
+}
+
+/// study.reuse: takes over the row `name` from the first earlier study whose run of it is the run that this
+/// study would make with `sets`, in `dir`'s run directory `run_dir`. That run is the same when its resolved
+/// run card equals this one but for the run directory and the wall-clock budget, and the budget cannot have
+/// changed its result: the steps, the learning-rate schedule and the evaluations depend on the step count
+/// alone, so the budget only decides where a run stops. Runs with the same budget are the same run, and a run
+/// that stopped for another reason (target, steps, divergence) within this study's budget would have stopped
+/// there under it too. Its run directory is copied, and the row says where it came from (reused_from).
+/// Returns that study's directory, or "" when none has the run.
+std::string reuse_row(const Study& st, std::size_t f, StudyDirectory& dir, const std::string& name,
+                      const std::vector<std::string>& sets, const std::string& run_dir) {
+  if (fs::exists(run_dir)) return "";  // this study's own run has begun, and resumes
+  const std::string wanted = load_runcard(st.cards[f], sets).to_toml(false);
+  std::ostringstream budget;
+  budget << std::setprecision(17) << st.max_seconds;
+  for (const auto& from : st.reuse) {
+    const std::string run = from + "/" + dir.run_dir(name), row_path = from + "/rows/" + name + ".json";
+    if (!fs::exists(row_path) || !fs::exists(run + "/results.json") || !fs::exists(run + "/runcard.toml")) continue;
+    const std::string card = run + "/runcard.toml";
+    if (load_runcard(card, {"train.max_seconds=" + budget.str(), "output.dir=" + run_dir}).to_toml(false) != wanted)
+      continue;
+    const double their_budget = load_runcard(card).config.get<double>("train.max_seconds");
+    const nlohmann::json train = nlohmann::json::parse(read_regular_file(run + "/results.json", "results")).at("train");
+    const bool same = their_budget == st.max_seconds ||
+                      (train.at("stop_reason") != "time" &&
+                       (st.max_seconds == 0 || train.at("seconds").get<double>() <= st.max_seconds));
+    if (!same) continue;
+    nlohmann::json row = nlohmann::json::parse(read_regular_file(row_path, "study row"));
+    copy_tree(run, run_dir);
+    row["card"] = st.cards[f];
+    row["run_dir"] = dir.run_dir(name);
+    row["reused_from"] = from;
+    dir.add(name, row);
+    return from;
+  }
+  return "";
 }
 
 Study prepare(const std::string& path, const std::string& kind, GlobalOptions& g) {
@@ -421,6 +459,17 @@ int cmd_scaling(const std::string& path, GlobalOptions g, const StudySpread& spr
       << (st.max_seconds > 0 ? " / " + format_duration(st.max_seconds) : std::string()) << " per run"
       << (spread.tasks > 1 ? "; task " + std::to_string(spread.task) + " of " + std::to_string(spread.tasks) : std::string())
       << "\n" << std::flush;
+  for (const auto& from : st.reuse)
+    if (!fs::exists(from + "/study.toml"))
+      out << "study.reuse: '" << from << "' holds no study (no study.toml there); its runs are trained here\n";
+  for (std::size_t k = 0; k < units.size() && !st.reuse.empty(); ++k) {
+    if (static_cast<int>(k % static_cast<std::size_t>(spread.tasks)) != spread.task || dir.has(names[k])) continue;
+    const std::string run_dir = dir.path() + "/" + dir.run_dir(names[k]);
+    const auto sets = run_sets(st, units[k].family, g, *units[k].point, units[k].seed, run_dir, st.max_steps, true);
+    const std::string from = reuse_row(st, units[k].family, dir, names[k], sets, run_dir);
+    if (!from.empty())
+      out << unit_label(names, k) << ": reused from " << from << ": " << scaling_summary(dir.row(names[k])) << "\n";
+  }
   if (st.hmc && spread.task == 0) hmc_rows(st, g, out, err);  // before the flows: seconds per point
   if (spread.workers > 1)
     return run_workers(

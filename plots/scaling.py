@@ -31,7 +31,7 @@ from common import (colors_for, cost_fit, empty_panel, eval_curve, fit_curve, fo
 HEADER = ["family", "card", "L", "m2", "lambda", "seed", "parameters", "target_metric", "target", "reached",
           "steps_to_target", "seconds_to_target", "steps", "seconds", "seconds_per_step", "peak_memory_mib", "ess",
           "acceptance", "tau_int", "run_dir"]
-TEXT = {"family", "card", "target_metric", "run_dir"}
+TEXT = {"family", "card", "target_metric", "run_dir", "reused_from"}
 
 HMC_HEADER = ["L", "m2", "lambda", "tau_int", "seconds", "cost_per_effective_sample"]
 METRIC_LABEL = {"ess": "ESS/N", "acceptance": "acceptance"}

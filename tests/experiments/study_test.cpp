@@ -91,6 +91,12 @@ TEST_CASE("study files: bad input names the key and what is allowed", "[experime
              Catch::Contains("train.batch"));
   CHECK_THAT(error_of("[study]\nkind = \"scaling\"\nfamilies = [\"a\"]\ncards = [\"missing.toml\"]\n"),
              Catch::Contains("missing.toml") && Catch::Contains("not found"));
+  CHECK_THAT(error_of(head + "presets = [\"albergo-L8\"]\noutput = \"o\"\nreuse = [\"./o\"]\n"),
+             Catch::Contains("study.reuse") && Catch::Contains("own output"));
+  CHECK_THAT(error_of("[study]\nkind = \"transfer\"\nfamilies = [\"a\"]\ncards = [\"cnf.toml\"]\npresets = "
+                      "[\"gerdes-L12\"]\npretrain_preset = \"albergo-L8\"\npretrain_steps = 5\nreuse = [\"x\"]\n",
+                      "transfer"),
+             Catch::Contains("study.reuse") && Catch::Contains("only with kind = \"scaling\""));
   // Through the CLI: exit 2 and one line.
   const auto r = run_latflow({"scaling", write(dir / "s.toml", head + "presets = [\"albergo-L8\"]\nmax_steps = 0\n")});
   CHECK(r.code == 2);
@@ -199,6 +205,68 @@ TEST_CASE("scaling study: one row per run, plots skipped gracefully, rerun resum
   const auto changed = run_latflow({"scaling", path, "--set", "study.max_steps=5"});
   CHECK(changed.code == 2);
   CHECK_THAT(changed.err, Catch::Contains("different study"));
+}
+
+TEST_CASE("scaling study reuse: an earlier study's runs are taken over where they are this study's runs",
+          "[experiments][study]") {
+  const fs::path dir = scratch_dir("reuse");
+  const std::string first_path = tiny_study(dir, "scaling");
+  REQUIRE(run_latflow({"scaling", first_path, "--threads", "1"}).code == 0);
+  std::ifstream first_in(dir / "out" / "scaling.json");
+  const auto first = nlohmann::json::parse(first_in)["rows"];
+  std::string text;
+  {
+    std::ifstream in(first_path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string out = (dir / "out").string();
+  const auto extended = [&](const std::string& name, const std::string& extra, const std::string& lattices = "") {
+    std::string t = text;
+    t.replace(t.find(out + "\""), out.size(), (dir / name).string());
+    const std::string two = "L = [4, 6]\nm2 = [-4.0, -4.0]\nlambda = [8.0, 8.0]\n";
+    if (!lattices.empty()) t.replace(t.find(two), two.size(), lattices);
+    return write(dir / (name + ".toml"), t + "reuse = [\"" + out + "\", \"" + (dir / "none").string() + "\"]\n" + extra);
+  };
+
+  // A longer budget and L = 8 added, the coupling flow at another learning rate: the CNF's runs stopped at
+  // their step budget, so they are this study's; the coupling flow's and L = 8 are trained.
+  const auto r = run_latflow({"scaling", extended("out2", "max_seconds = 1000\n[overrides.coupling]\n\"train.lr\" = 0.01\n",
+                                             "L = [4, 6, 8]\nm2 = [-4.0, -4.0, -4.0]\nlambda = [8.0, 8.0, 8.0]\n"),
+                              "--threads", "1"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("holds no study") && Catch::Contains("none"));
+  std::ifstream in(dir / "out2" / "scaling.json");
+  const auto rows = nlohmann::json::parse(in)["rows"];
+  REQUIRE(rows.size() == 6);
+  std::size_t reused = 0;
+  for (const auto& row : rows) {
+    const bool from_first = row["family"] == "cnf" && row["L"] != 8;
+    CHECK(row.contains("reused_from") == from_first);
+    CHECK(fs::exists(dir / "out2" / row["run_dir"].get<std::string>() / "metrics.jsonl"));
+    if (!from_first) continue;
+    ++reused;
+    CHECK(row["reused_from"] == out);
+    for (const auto& old : first)
+      if (old["family"] == row["family"] && old["L"] == row["L"]) {
+        CHECK(row["ess"] == old["ess"]);
+        CHECK(row["seconds"] == old["seconds"]);
+      }
+  }
+  CHECK(reused == 2);
+  CHECK(lines(dir / "out2" / "scaling.csv")[0].find(",run_dir,reused_from") != std::string::npos);
+
+  // A run that its budget stopped is not this study's when the budget differs.
+  const fs::path results = dir / "out" / "runs" / "cnf-L4-seed1" / "results.json";
+  std::ifstream rin(results);
+  auto res = nlohmann::json::parse(rin);
+  rin.close();
+  res["train"]["stop_reason"] = "time";
+  write(results, res.dump(2));
+  const auto cut = run_latflow({"scaling", extended("out3", "max_seconds = 1000\n"), "--threads", "1"});
+  REQUIRE(cut.code == 0);
+  CHECK_THAT(cut.out, !Catch::Contains("cnf-L4-seed1: reused") && Catch::Contains("cnf-L6-seed1: reused from"));
+  CHECK_THAT(cut.out, Catch::Contains("coupling-L4-seed1: reused from"));
 }
 
 TEST_CASE("scaling study with hmc = true: an HMC row per lattice and each run's sampling time",
