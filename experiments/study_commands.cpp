@@ -244,14 +244,14 @@ std::string reuse_row(const Study& st, std::size_t f, StudyDirectory& dir, const
                       const std::vector<std::string>& sets, const std::string& run_dir) {
   if (fs::exists(run_dir)) return "";  // this study's own run has begun, and resumes
   const std::string wanted = load_runcard(st.cards[f], sets).to_toml(false);
-  std::ostringstream budget;
-  budget << std::setprecision(17) << st.max_seconds;
+  std::vector<std::string> may_differ;  // this study's values of the two keys, as run_sets wrote them
+  for (const auto& s : sets)
+    if (s.rfind("train.max_seconds=", 0) == 0 || s.rfind("output.dir=", 0) == 0) may_differ.push_back(s);
   for (const auto& from : st.reuse) {
     const std::string run = from + "/" + dir.run_dir(name), row_path = from + "/rows/" + name + ".json";
     if (!fs::exists(row_path) || !fs::exists(run + "/results.json") || !fs::exists(run + "/runcard.toml")) continue;
     const std::string card = run + "/runcard.toml";
-    if (load_runcard(card, {"train.max_seconds=" + budget.str(), "output.dir=" + run_dir}).to_toml(false) != wanted)
-      continue;
+    if (load_runcard(card, may_differ).to_toml(false) != wanted) continue;
     const double their_budget = load_runcard(card).config.get<double>("train.max_seconds");
     const nlohmann::json train = nlohmann::json::parse(read_regular_file(run + "/results.json", "results")).at("train");
     const bool same = their_budget == st.max_seconds ||
