@@ -289,17 +289,16 @@ Trained train_in(const Session& s, RunDirectory& dir, bool resume, std::ostream&
                {"bad_steps", r.bad_steps},
                {"last_eval", r.last_eval}};
   if (!r.last_bad_step.empty()) t.summary["last_bad_step"] = r.last_bad_step;
+  if (!r.stop_detail.empty()) t.summary["stop_detail"] = r.stop_detail;
   if (writer && r.interrupted) dir.log("interrupted at step " + std::to_string(r.steps) + "; checkpoint written");
-  if (writer && t.diverged) dir.log("stopped at step " + std::to_string(r.steps) + ": " + r.last_bad_step);
+  if (writer && t.diverged) dir.log("stopped at step " + std::to_string(r.steps) + ": " + r.stop_detail);
   return t;
 }
 
 UserError diverged_error(const RunDirectory& dir, const Trained& t) {
-  return UserError("training stopped at step " + t.summary["steps"].dump() +
-                   ": train.max_bad_steps consecutive steps were skipped (the last: " +
-                   t.summary.value("last_bad_step", std::string("?")) +
-                   "); the checkpoint holds the last good state. Lower train.lr or raise solver.steps and continue: "
-                   "latflow train " + dir.path() + " --resume --set train.lr=...");
+  return UserError("training stopped at step " + t.summary["steps"].dump() + ": " +
+                   t.summary.value("stop_detail", std::string("?")) + ", and continue: latflow train " + dir.path() +
+                   " --resume --set train.lr=... (or solver.steps=...)");
 }
 
 nlohmann::json describe_run(const Session& s) {

@@ -185,6 +185,11 @@ std::vector<KeySpec> build_schema() {
       integer("train.eval_batch", 1024, "samples of each periodic evaluation", 2, 1e7),
       integer("train.checkpoint_every", 100, "steps between checkpoints", 1, 1e9),
       integer("train.max_bad_steps", 10, "consecutive skipped (non-finite or diverged) steps that stop training", 1, 1e6),
+      num("train.max_solver_error", 1.0,
+          "continuous flows: mean |error of log w| per sample, estimated at every periodic evaluation from a solve "
+          "with twice the steps, above which training stops (the flow exploits its solve's discretisation error); "
+          "0 disables the check",
+          0.0, kInf),
       num("train.max_seconds", 0.0, "wall-clock budget in seconds; 0 means none", 0.0),
       str("train.target_metric", "ess", "metric of the periodic evaluation that train.target applies to",
           fixed({"ess", "acceptance"})),

@@ -120,9 +120,41 @@ void use_evaluation_solver(SamplerImpl& model, const EvaluationOptions& o) {
   cnf->set_solver(s);
 }
 
+ReferenceSolve reference_solve(const odes::SolverOptions& used, std::int64_t refine_factor) {
+  if (refine_factor < 2) throw UserError("eval.refine_factor must be >= 2");
+  ReferenceSolve r{used, 1.0};
+  const auto stepper = odes::stepper_registry().create(used.method);
+  if (stepper->adaptive()) {
+    r.solver.rtol /= 100, r.solver.atol /= 100;
+    r.factor = 100.0 / 99.0;
+  } else {
+    r.solver.steps *= refine_factor;
+    const double kp = std::pow(static_cast<double>(refine_factor), stepper->order());
+    r.factor = kp / (kp - 1);
+  }
+  return r;
+}
+
+at::Tensor solver_log_w_errors(SamplerImpl& model, const Action& action, const Lattice& lattice, std::int64_t n,
+                               std::int64_t refine_factor) {
+  auto* cnf = continuous_flow(model);
+  if (!cnf) return {};
+  torch::NoGradGuard no_grad;
+  const SolverRestore restore(cnf);
+  const odes::SolverOptions used = cnf->solver();
+  const ReferenceSolve reference = reference_solve(used, refine_factor);
+  auto& flow = dynamic_cast<FlowImpl&>(model);
+  const at::Tensor z = flow.prior().sample(n, lattice, model.tensor_options());
+  const at::Tensor logq0 = flow.prior().log_prob(z);
+  const auto log_w = [&](const Density& d) { return (-action.action(d.phi) - d.logq).to(torch::kCPU, torch::kFloat64); };
+  const at::Tensor a = log_w(flow.transform().forward({z, logq0}));
+  cnf->set_solver(reference.solver);
+  const at::Tensor b = log_w(flow.transform().forward({z, logq0}));
+  return reference.factor * (a - b).abs();
+}
+
 nlohmann::json evaluate_model(SamplerImpl& model, const Action& action, const Lattice& lattice,
                               const EvaluationOptions& o) {
-  if (o.refine_factor < 2) throw UserError("eval.refine_factor must be >= 2");
   torch::NoGradGuard no_grad;
   auto* cnf = continuous_flow(model);
   auto* flow = dynamic_cast<FlowImpl*>(&model);  // set whenever cnf is
@@ -134,16 +166,9 @@ nlohmann::json evaluate_model(SamplerImpl& model, const Action& action, const La
   double factor = 1;
   if (cnf) {
     used = cnf->solver();
-    reference = used;
-    const auto stepper = odes::stepper_registry().create(used.method);
-    if (stepper->adaptive()) {
-      reference.rtol /= 100, reference.atol /= 100;
-      factor = 100.0 / 99.0;
-    } else {
-      reference.steps *= o.refine_factor;
-      const double kp = std::pow(static_cast<double>(o.refine_factor), stepper->order());
-      factor = kp / (kp - 1);
-    }
+    const ReferenceSolve r = reference_solve(used, o.refine_factor);
+    reference = r.solver;
+    factor = r.factor;
     solver_error["solver"] = {{"method", used.method}, {"steps", used.steps}, {"rtol", used.rtol}, {"atol", used.atol}};
   } else {
     solver_error["reason"] = "the model has no ODE solve: its log-density is exact up to rounding";

@@ -41,6 +41,7 @@
 
 #include "flows/sampler.hpp"
 #include "lattice/action.hpp"
+#include "odes/integrate.hpp"
 
 namespace latflow {
 
@@ -55,6 +56,21 @@ struct EvaluationOptions {
   std::string solver = "model";        ///< "model": the flow's own solver; "adaptive": dopri5 at rtol/atol
   double rtol = 1e-8, atol = 1e-10;    ///< tolerances of the adaptive evaluation
 };
+
+/// The reference of the solver-error estimate for a solve with `used` (above): refine_factor x the steps of a
+/// fixed-step method, or its tolerances / 100 for an adaptive one, and the factor that turns a difference
+/// X_h - X_reference into the error estimate of X_h (k^p / (k^p - 1), or 100 / 99).
+struct ReferenceSolve {
+  odes::SolverOptions solver;
+  double factor = 1;
+};
+ReferenceSolve reference_solve(const odes::SolverOptions& used, std::int64_t refine_factor);
+
+/// The estimated solver error |delta log w| of each of `n` samples of a continuous flow, drawn from the current
+/// random stream and transported by its own solve and by the reference solve (float64, CPU): the trainer's
+/// guard against a flow that exploits its solve. An undefined tensor for samplers without an ODE solve.
+at::Tensor solver_log_w_errors(SamplerImpl& flow, const Action& action, const Lattice& lattice, std::int64_t n,
+                               std::int64_t refine_factor = 2);
 
 /// The evaluation as JSON: {"n", "ess", "acceptance", "tau_int": {<chain observable>: {...}},
 /// "chain_observable" (the first of them, which sets the cost of the chain),

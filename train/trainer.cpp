@@ -3,7 +3,10 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
+#include <limits>
 #include <optional>
+#include <sstream>
 
 #include <torch/torch.h>
 
@@ -11,6 +14,7 @@
 #include "lattice/statistics.hpp"
 #include "odes/integrate.hpp"
 #include "train/checkpoint.hpp"
+#include "train/evaluate.hpp"
 
 namespace latflow {
 
@@ -33,6 +37,12 @@ std::vector<at::Tensor> trainable(const torch::nn::Module& model) {
     if (p.requires_grad()) out.push_back(p);
   return out;
 }
+std::string three_digits(double x) {
+  std::ostringstream os;
+  os << std::setprecision(3) << x;
+  return os.str();
+}
+
 }  // namespace
 
 TrainOptions TrainOptions::from_config(const Config& c) {
@@ -52,6 +62,7 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.target = c.get<double>("train.target");
   o.target_confirm = c.get<std::int64_t>("train.target_confirm");
   o.max_bad_steps = c.get<std::int64_t>("train.max_bad_steps");
+  o.max_solver_error = c.get<double>("train.max_solver_error");
   o.seed = static_cast<std::uint64_t>(c.get<std::int64_t>("run.seed"));
   o.anneal = c.get<double>("train.anneal");
   return o;
@@ -119,6 +130,34 @@ void Trainer::resume_from(const std::string& checkpoint_path) {
                         "training continues correctly, but is no longer bit-identical to an uninterrupted run");
 }
 
+std::uint64_t Trainer::evaluation_key(std::uint64_t stream) const {
+  // Keyed by the step: the training stream is the same whether or not an evaluation runs.
+  std::uint64_t key = derive_seed(options_.seed, static_cast<std::uint64_t>(step_));
+  if (stream > 0) key = derive_seed(key, stream);
+  return world_->size() == 1 ? key : derive_seed(key, static_cast<std::uint64_t>(world_->rank()) + 1);
+}
+
+double Trainer::solver_error() {
+  // A few samples suffice: the check looks for errors of order one nat, not for the small ones that the
+  // evaluation of a run (train/evaluate.hpp) resolves with its full sample.
+  const std::int64_t n = std::max<std::int64_t>(std::min<std::int64_t>(options_.eval_batch, 64), world_->size());
+  const int ranks = world_->size(), rank = world_->rank();
+  const std::int64_t lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
+  at::Tensor total = torch::zeros({2}, torch::kFloat64);  // sum of |delta log w|, ranks whose solve diverged
+  try {
+    const RandomStreamFork fork(evaluation_key(2));
+    const at::Tensor errors = solver_log_w_errors(*model_, *action_, lattice_, hi - lo);
+    if (!errors.defined()) return -1;  // the same model on every rank: all return here
+    total[0] = errors.sum();
+  } catch (const odes::IntegrationError&) {
+    total[1] = 1.0;
+  }
+  world_->all_reduce_sum(total);
+  // A solve that diverges outright is the evaluation's and the steps' business (they skip it); no verdict.
+  if (total[1].item<double>() > 0) return -1;
+  return total[0].item<double>() / static_cast<double>(n);
+}
+
 nlohmann::json Trainer::evaluate(std::int64_t n, std::uint64_t stream) {
   torch::NoGradGuard no_grad;
   // Each rank draws its part of the batch; one all-reduce gathers the log-weights (every rank writes its
@@ -128,10 +167,7 @@ nlohmann::json Trainer::evaluate(std::int64_t n, std::uint64_t stream) {
   at::Tensor gathered = torch::zeros({n + ranks}, torch::kFloat64);
   std::string failure;
   try {
-    // A stream of its own, keyed by the step: the training stream is the same whether or not this runs.
-    std::uint64_t key = derive_seed(options_.seed, static_cast<std::uint64_t>(step_));
-    if (stream > 0) key = derive_seed(key, stream);
-    const RandomStreamFork fork(ranks == 1 ? key : derive_seed(key, static_cast<std::uint64_t>(rank) + 1));
+    const RandomStreamFork fork(evaluation_key(stream));
     const Density d = model_->sample(hi - lo, lattice_);
     gathered.slice(0, lo, hi).copy_((-action_->action(d.phi) - d.logq).to(torch::kCPU, torch::kFloat64));
   } catch (const odes::IntegrationError& e) {
@@ -270,8 +306,10 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     for (auto b : model_->buffers()) world_->broadcast(b);
   }
   const double start = now_seconds() - seconds_;
-  std::int64_t consecutive_bad = 0, evaluated_at = -1;
+  std::int64_t consecutive_bad = 0, evaluated_at = -1, saved_at = step_, solver_passed_at = -1;
+  bool unsound = false;  // the solver check failed: the weights since the last pass are not to be kept
   auto save = [&] {
+    saved_at = step_;
     if (!checkpoint_path.empty())
       save_checkpoint(checkpoint_path, *model_, optimizer_.get(),
                       {step_, seconds_, runcard, result.steps_to_target, result.seconds_to_target, result.stop_reason,
@@ -284,7 +322,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     result.steps = step_;
     result.seconds = seconds_;
     result.bad_steps = bad_steps_;
-    save();
+    if (!unsound) save();
     return result;
   };
   // Evaluates on a fresh batch, reports it and notes when the target is first reached.
@@ -300,12 +338,31 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
       if (monitor_.on_eval) monitor_.on_eval(record);
       return;
     }
+    // A flow can learn to exploit its solve's discretisation error: the loss then falls below the variational
+    // bound -log Z while the ESS collapses, and nothing computed from the model's own solve shows it (the KL
+    // estimate log mean w - mean log w is never negative). A second solve of a few samples does.
+    const double solver_error = options_.max_solver_error > 0 ? this->solver_error() : -1;
+    if (solver_error >= 0) {
+      record["eval"]["solver_error"] = solver_error;
+      if (solver_error > options_.max_solver_error) {
+        unsound = true;
+        result.stop_reason = "diverged";
+        result.stop_detail =
+            "the ODE solve no longer resolves the flow: the reference solve (twice the steps, or tolerances / 100) "
+            "changes log w by " +
+            three_digits(solver_error) + " per sample on average (train.max_solver_error = " +
+            three_digits(options_.max_solver_error) +
+            "), so the loss and the ESS are the solver's, not the model's. The checkpoint was not overwritten: it "
+            "holds step " + std::to_string(saved_at) +
+            (solver_passed_at >= 0 ? " (the check last passed at step " + std::to_string(solver_passed_at) + ")"
+                                   : " (the check had not passed before)") +
+            ". Raise solver.steps, or lower train.lr";
+        warn("step " + std::to_string(step_) + ": " + result.stop_detail);
+      } else {
+        solver_passed_at = step_;
+      }
+    }
     const auto& ev = record["eval"];
-    // A reverse-KL estimate far below zero means the discretised log-density is wrong: the flow is
-    // exploiting the solver's error rather than learning the target.
-    if (ev["kl"]["value"].get<double>() < -5 * ev["kl"]["error"].get<double>() - 0.05)
-      warn("step " + std::to_string(step_) + ": KL estimate " + ev["kl"]["value"].dump() +
-           " < 0: the solver's error is being exploited; raise solver.steps");
     const auto reaches = [this](const nlohmann::json& e) {
       return e[options_.target_metric].get<double>() >= options_.target;
     };
@@ -330,6 +387,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
 
   if (options_.evaluate_at_start && step_ == 0) {
     evaluate_now();
+    if (unsound) return finish();
     if (result.reached_target) {
       result.stop_reason = "target";
       return finish();
@@ -379,6 +437,8 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
       warn("step " + std::to_string(step_ + 1) + ": " + bad + "; step skipped, weights unchanged");
       if (consecutive_bad >= options_.max_bad_steps) {
         result.stop_reason = "diverged";
+        result.stop_detail = "train.max_bad_steps consecutive steps were skipped (the last: " + bad +
+                             "); the checkpoint holds the last good state. Lower train.lr or raise solver.steps";
         break;
       }
       continue;
@@ -401,6 +461,7 @@ TrainResult Trainer::run(const std::string& checkpoint_path, const std::string& 
     }
 
     if ((options_.eval_every > 0 && step_ % options_.eval_every == 0) || step_ == options_.steps) evaluate_now();
+    if (unsound) break;
     if (result.reached_target) {
       result.stop_reason = "target";
       break;

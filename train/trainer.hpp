@@ -10,6 +10,12 @@
 // ("diverged"): weights and optimiser state are those of the last good step (a skipped step changes
 // neither), and the checkpoint written then holds them.
 //
+// A continuous flow can also go wrong without a single bad step: it learns to exploit the error of its
+// fixed-step solve, and the loss falls below the variational bound -log Z while the ESS collapses. Every
+// periodic evaluation therefore transports a few samples a second time with twice the solver steps
+// (train/evaluate.hpp); when the mean |error of log w| exceeds max_solver_error, training stops ("diverged")
+// without overwriting the checkpoint, which then holds the state of the last checkpoint step.
+//
 // Periodic evaluations draw from a random stream of their own (core/random.hpp), so how many there were
 // (a time budget adds a final one) never changes the training stream: a run stopped by its budget and
 // resumed with a larger one continues exactly as a run given the larger budget from the start.
@@ -62,6 +68,10 @@ struct TrainOptions {
   bool evaluate_at_start = false;    ///< also evaluate before the first step (fine-tuning: the start may
                                      ///< already meet the target)
   std::int64_t max_bad_steps = 10;
+  /// Continuous flows: every periodic evaluation also estimates the solver error of log w on a few samples
+  /// (train/evaluate.hpp, a reference solve with twice the steps); training stops ("diverged") when its mean
+  /// exceeds this, because the loss and the ESS are then the solver's, not the model's. 0: no check.
+  double max_solver_error = 1.0;
   std::uint64_t seed = 1;            ///< run.seed: keys the evaluations' random stream
   /// Annealing as in VAN (Wu, Wang & Zhang 2019): step k trains against exp(-a_k S) with
   /// a_k = 1 - anneal^(k+1), a rising inverse temperature; 0 = none (a_k = 1).
@@ -79,7 +89,8 @@ struct Monitor {
   /// {"step", "loss", "ess", "lr", "grad_norm", "bad_steps", "seconds"}, and "action_scale" when annealing;
   /// loss and ess are those of the untempered target.
   std::function<void(const nlohmann::json&)> on_step;
-  /// {"step", "seconds", "eval": {"ess", "acceptance", "loss", "log_z", "kl"}}, or {"step", "seconds",
+  /// {"step", "seconds", "eval": {"ess", "acceptance", "loss", "log_z", "kl", and "solver_error" for continuous
+  /// flows}}, or {"step", "seconds",
   /// "eval_failed": why} when the evaluation's solve diverged.
   std::function<void(const nlohmann::json&)> on_eval;
   std::function<void(const std::string&)> on_warning;
@@ -99,6 +110,7 @@ struct TrainResult {
   bool already_finished = false;
   std::int64_t bad_steps = 0;       ///< skipped steps in total
   std::string last_bad_step;        ///< why the last skipped step was skipped
+  std::string stop_detail;          ///< what made training stop when it diverged, and what the checkpoint holds
   nlohmann::json last_eval;         ///< the last evaluation record
 };
 
@@ -146,6 +158,11 @@ class Trainer {
   std::int64_t bad_steps_ = 0;
 
   std::int64_t shards() const { return options_.micro_batches * world_->size(); }
+  /// The seed of this rank's part of the evaluation stream `stream` at the current step.
+  std::uint64_t evaluation_key(std::uint64_t stream) const;
+  /// Mean estimated solver error of log w over a few samples of the evaluation stream (all ranks agree),
+  /// negative (no verdict) for flows without an ODE solve and when a solve diverged.
+  double solver_error();
   struct StepBatch;
   /// Draws this rank's shards, accumulates their gradients and combines everything over the ranks.
   StepBatch draw_step(double action_scale);
