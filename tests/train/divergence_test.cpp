@@ -102,7 +102,7 @@ double true_solver_error(FlowImpl& flow, const testing::CubicOperatorImpl& op, c
 }
 }  // namespace
 
-TEST_CASE("a continuous flow that its solve no longer resolves stops training; the checkpoint is kept",
+TEST_CASE("a continuous flow that its solve no longer resolves stops training, and its checkpoint is kept",
           "[train][divergence]") {
   // a = -0.3 with one RK4 step: the contraction is too fast for the step, and log w is off by nats per
   // sample (measured against the exact flow first). The learning rate is tiny, so the flow stays
