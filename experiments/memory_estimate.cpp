@@ -44,11 +44,13 @@ std::pair<double, std::string> training_floats(const Config& c) {
     return {steps * per_step, std::to_string(static_cast<long long>(steps)) + " solver steps kept for backprop"};
   }
   if (type == "coupling")
-    return {static_cast<double>(c.get<std::int64_t>("model.coupling_layers")) * (conditioner_floats(c) + 4),
+    return {static_cast<double>(c.get<std::int64_t>("model.coupling_layers") + c.get<std::int64_t>("model.spline_layers")) *
+                (conditioner_floats(c) + 4),
             "the coupling layers' activations"};
   if (type == "hierarchical")
-    return {(static_cast<double>(c.get<std::int64_t>("model.coarse_layers")) +
-             4.0 * static_cast<double>(c.get<std::int64_t>("model.rounds"))) * (conditioner_floats(c) + 4),
+    return {(static_cast<double>(c.get<std::int64_t>("model.coarse_layers") + c.get<std::int64_t>("model.spline_layers")) +
+             4.0 * static_cast<double>(c.get<std::int64_t>("model.rounds") + c.get<std::int64_t>("model.spline_rounds"))) *
+                (conditioner_floats(c) + 4),
             "the refinement levels' activations"};
   if (type == "van" || type == "han") {
     // Hidden units are made_width x the spins of each net, so the activations per site are about

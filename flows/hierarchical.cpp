@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "core/error.hpp"
+#include "flows/spline_coupling.hpp"
 
 namespace latflow {
 
@@ -70,20 +71,29 @@ std::int64_t hierarchical_levels(const Lattice& lattice, std::int64_t coarse_L) 
   return n;
 }
 
-RefinementImpl::RefinementImpl(std::int64_t rounds, const ConditionerOptions& conditioner) {
+RefinementImpl::RefinementImpl(std::int64_t rounds, std::int64_t spline_rounds, const ConditionerOptions& conditioner,
+                               const ElementwiseOptions& spline) {
   for (std::int64_t k = 0; k < 3 * rounds; ++k)
     steps_.push_back(register_module("step" + std::to_string(k), Conditioner(conditioner)));
+  if (spline_rounds == 0) return;
+  spline_map_ = std::make_shared<const RationalQuadraticSpline>(RationalQuadraticSpline::Kind::real_line, spline);
+  const ConditionerOptions c = spline_conditioner_options(conditioner, *spline_map_);
+  for (std::int64_t k = 0; k < 3 * spline_rounds; ++k)
+    spline_steps_.push_back(register_module("spline" + std::to_string(k), Conditioner(c)));
 }
 
 Density RefinementImpl::run(const Density& d, bool reverse) {
   const std::int64_t T = d.phi.size(1), L = d.phi.size(2);
   at::Tensor active[3];
   for (int c = 0; c < 3; ++c) active[c] = sublattice_mask(T, L, kClasses[c][0], kClasses[c][1], d.phi.options());
+  const auto n_affine = static_cast<std::int64_t>(steps_.size());
+  const std::int64_t n = n_affine + static_cast<std::int64_t>(spline_steps_.size());
   Density out = d;
-  const auto n = static_cast<std::int64_t>(steps_.size());
   for (std::int64_t k = 0; k < n; ++k) {
     const std::int64_t i = reverse ? n - 1 - k : k;
-    out = affine_coupling_step(out, active[i % 3], *steps_[i], reverse);
+    out = i < n_affine ? affine_coupling_step(out, active[i % 3], *steps_[i], reverse)
+                       : spline_coupling_step(out, active[(i - n_affine) % 3], *spline_steps_[i - n_affine],
+                                              *spline_map_, reverse);
   }
   return out;
 }
@@ -98,14 +108,22 @@ HierarchicalImpl::HierarchicalImpl(HierarchicalOptions options) : options_(std::
     throw UserError("hierarchical flow: coarse_layers must be >= 1; got " + std::to_string(o.coarse_layers()));
   if (o.levels() < 0) throw UserError("hierarchical flow: levels must be >= 0; got " + std::to_string(o.levels()));
   if (o.rounds() < 1) throw UserError("hierarchical flow: rounds must be >= 1; got " + std::to_string(o.rounds()));
+  if (o.spline_rounds() < 0 || o.spline_layers() < 0)
+    throw UserError("hierarchical flow: spline_rounds and spline_layers must be >= 0; got " +
+                    std::to_string(o.spline_rounds()) + " and " + std::to_string(o.spline_layers()));
   if (o.base_m2() > 0) prolongation_.emplace(o.base_m2());
   else if (o.base_m2() < 0 || !std::isfinite(o.base_m2()))
     throw UserError("hierarchical flow: base_m2 must be > 0 (a free-field base) or 0 (an independent one); got " +
                     std::to_string(o.base_m2()));
   coarse_ = register_module(
-      "coarse", CouplingFlow(CouplingFlowOptions().layers(o.coarse_layers()).conditioner(o.conditioner())));
+      "coarse", CouplingFlow(CouplingFlowOptions()
+                                 .layers(o.coarse_layers())
+                                 .spline_layers(o.spline_layers())
+                                 .spline(o.spline())
+                                 .conditioner(o.conditioner())));
   for (std::int64_t j = 1; j <= o.levels(); ++j)
-    levels_.push_back(register_module(level_name(j), Refinement(o.rounds(), o.conditioner())));
+    levels_.push_back(
+        register_module(level_name(j), Refinement(o.rounds(), o.spline_rounds(), o.conditioner(), o.spline())));
 }
 
 std::int64_t HierarchicalImpl::depth_of(const at::Tensor& phi) const {
@@ -182,6 +200,9 @@ HierarchicalOptions hierarchical_options(const Config& card) {
   if (o.coarse_L() == 0) o.coarse_L(auto_coarse_L(L));
   o.coarse_layers(card.get<std::int64_t>("model.coarse_layers"));
   o.rounds(card.get<std::int64_t>("model.rounds"));
+  o.spline_rounds(card.get<std::int64_t>("model.spline_rounds"));
+  o.spline_layers(card.get<std::int64_t>("model.spline_layers"));
+  o.spline(ElementwiseOptions().bins(card.get<std::int64_t>("model.bins")).bound(card.get<double>("model.spline_bound")));
   if (card.has("model.prior") && card.get<std::string>("model.prior") == "free")
     o.base_m2(card.get<double>("model.prior_m2"));
   o.conditioner(conditioner_options(card));

@@ -20,18 +20,21 @@
 //             affine couplings (flows/affine_coupling.hpp) updating the centres, then the time bonds, then
 //             the space bonds, each conditioned on all other sites of the level-j sublattice: the coarser
 //             sites, final before level j starts and never changed by it, and the other two classes;
+//             then `spline_rounds` passes of the same three updates as rational-quadratic spline couplings
+//             (flows/spline_coupling.hpp; Durkan et al., arXiv 1906.04032), which can reshape a site's
+//             conditional beyond an affine map (the coarse flow likewise takes `spline_layers`);
 //
 // is a composition of couplings and shears (Jacobian determinant 1), so it is a bijection with the exact
 // log-density
 //
-//   log q(phi) = log q0(z) - log|det dF_0| - sum_j sum_steps sum_{active sites} s.
+//   log q(phi) = log q0(z) - log|det dF_0| - sum_j sum_steps sum_{active sites} log|dy/dx|.
 //
 // No level changes a coarser site, so the marginal of the 2^(n-j)-strided sublattice is fixed by levels
 // 0..j alone: a coarse-to-fine sampler inside the Transform interface. With the free base and no training,
 // each level draws its new sites from the free conditional given the coarser ones, whatever the coarse flow
 // did to them. `reverse` undoes the finest level first.
 //
-// Parameters: the coarse flow, plus one set of 3 * rounds conditioners per level, whose convolutions are
+// Parameters: the coarse flow, plus one set of 3 * (rounds + spline_rounds) conditioners per level, whose convolutions are
 // shared across positions, so the count grows by a constant per doubling of L (like log L). Levels are
 // modules named by their distance from the coarsest level ("coarse", "level1", ..., "level<levels>"); a
 // lattice with more than `levels` refinements runs its extra, finer levels with the finest level's weights
@@ -41,6 +44,7 @@
 // Symmetries: with z2 = true the flow commutes with phi -> -phi; it commutes with the translations by
 // (2^n a, 2^n b), a + b even (those mapping every level, and the coarse checkerboard, onto themselves).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +57,7 @@
 #include "flows/affine_coupling.hpp"
 #include "flows/coupling_flow.hpp"
 #include "flows/conditioner.hpp"
+#include "flows/elementwise/rational_quadratic_spline.hpp"
 #include "flows/transform.hpp"
 #include "lattice/free_field_prolongation.hpp"
 #include "lattice/geometry.hpp"
@@ -66,8 +71,14 @@ struct HierarchicalOptions {
   TORCH_ARG(std::int64_t, coarse_layers) = 8;
   /// Refinement levels with their own weights (log2(L / l0) for the training lattice; >= 0).
   TORCH_ARG(std::int64_t, levels) = 1;
-  /// Passes over the three new-site classes per level.
+  /// Passes of affine couplings over the three new-site classes per level.
   TORCH_ARG(std::int64_t, rounds) = 2;
+  /// Passes of spline couplings over the three classes per level, after the affine ones (>= 0).
+  TORCH_ARG(std::int64_t, spline_rounds) = 0;
+  /// Spline couplings of the coarse flow, after its affine ones (>= 0).
+  TORCH_ARG(std::int64_t, spline_layers) = 0;
+  /// The splines' bins and bound B (identity outside [-B, B]), for spline_rounds and spline_layers.
+  TORCH_ARG(ElementwiseOptions, spline);
   /// m0^2 of a free-field base (> 0): each level then refines around the free theory's conditional mean
   /// given the transformed coarser sites (lattice/free_field_prolongation.hpp); 0 for an independent base.
   TORCH_ARG(double, base_m2) = 0;
@@ -79,25 +90,30 @@ struct HierarchicalOptions {
 std::int64_t hierarchical_levels(const Lattice& lattice, std::int64_t coarse_L);
 
 /// One refinement level: on a lattice with even extents, updates the sites off the even-even sublattice in
-/// `rounds` x (centres, time bonds, space bonds) affine couplings, each conditioned on all the sites it does
-/// not update.
+/// `rounds` x (centres, time bonds, space bonds) affine couplings, then `spline_rounds` x the same in spline
+/// couplings, each conditioned on all the sites it does not update.
 class RefinementImpl : public TransformImpl {
  public:
-  RefinementImpl(std::int64_t rounds, const ConditionerOptions& conditioner);
+  RefinementImpl(std::int64_t rounds, std::int64_t spline_rounds, const ConditionerOptions& conditioner,
+                 const ElementwiseOptions& spline);
   Density forward(const Density& x) override;
   Density reverse(const Density& y) override;
 
  private:
   Density run(const Density& d, bool reverse);
-  /// "step0", "step1", ...: step k updates class k % 3 (centres, time bonds, space bonds).
+  /// "step0", "step1", ... (affine), then "spline0", ...: step k of either kind updates class k % 3
+  /// (centres, time bonds, space bonds).
   std::vector<Conditioner> steps_;
+  std::vector<Conditioner> spline_steps_;
+  std::shared_ptr<const RationalQuadraticSpline> spline_map_;
 };
 
 TORCH_MODULE(Refinement);
 
 class HierarchicalImpl : public TransformImpl {
  public:
-  /// Throws UserError for coarse_L odd or < 2, coarse_layers < 1, levels < 0, rounds < 1.
+  /// Throws UserError for coarse_L odd or < 2, coarse_layers < 1, levels < 0, rounds < 1, spline_rounds < 0,
+  /// spline_layers < 0.
   explicit HierarchicalImpl(HierarchicalOptions options);
 
   /// phi [B, T, L] with L = coarse_L 2^n (see hierarchical_levels; UserError otherwise). Levels beyond
@@ -132,7 +148,7 @@ TORCH_MODULE(Hierarchical);
 std::int64_t auto_coarse_L(std::int64_t L);
 
 /// The settings of a run card with model.type = "hierarchical": model.coarse_L (0: auto_coarse_L), model.coarse_layers,
-/// model.rounds and the conditioner's; `levels` from the card's lattice (lattice.L, lattice.T).
+/// model.rounds, model.spline_rounds, model.spline_layers, model.bins, model.spline_bound and the conditioner's; `levels` from the card's lattice (lattice.L, lattice.T).
 HierarchicalOptions hierarchical_options(const Config& card);
 
 }  // namespace latflow

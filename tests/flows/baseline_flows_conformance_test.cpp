@@ -45,13 +45,17 @@ std::vector<Candidate> candidates() {
           .ptr();
     };
   };
-  const auto hierarchical = [small](bool z2, std::int64_t coarse_L, std::int64_t levels, double base_m2 = 0) {
+  const auto hierarchical = [small](bool z2, std::int64_t coarse_L, std::int64_t levels, double base_m2 = 0,
+                                    std::int64_t splines = 0) {
     return [=]() -> TransformPtr {
       return Hierarchical(HierarchicalOptions()
                               .coarse_L(coarse_L)
                               .coarse_layers(2)
                               .levels(levels)
                               .rounds(1)
+                              .spline_layers(splines)
+                              .spline_rounds(splines)
+                              .spline(ElementwiseOptions().bins(4).bound(2.0))
                               .base_m2(base_m2)
                               .conditioner(ConditionerOptions(small).z2(z2)))
           .ptr();
@@ -68,6 +72,8 @@ std::vector<Candidate> candidates() {
       // The free-field shears between levels (at the default model.prior_m2): their determinant is 1 on any base.
       {"hierarchical l0=2 free-field shears", hierarchical(false, 2, 2, 1.0),
        {Lattice::square(4), {8, 4}, Lattice::square(8), Lattice::square(16)}},
+      {"hierarchical splines z2 free-field shears", hierarchical(true, 2, 1, 1.0, 1), {Lattice::square(4), Lattice::square(8)},
+       0.1, 0.02, false},
   };
 }
 }  // namespace

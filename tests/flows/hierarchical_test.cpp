@@ -130,6 +130,25 @@ TEST_CASE("hierarchical flow: Z2 equivariance with z2 = true", "[flows][hierarch
   }
 }
 
+TEST_CASE("hierarchical flow with spline couplings: Z2 equivariance and its conditioners", "[flows][hierarchical][z2]") {
+  const HierarchicalOptions o = HierarchicalOptions(small_options(1, true, 0.25))
+                                    .spline_layers(2)
+                                    .spline_rounds(1)
+                                    .spline(ElementwiseOptions().bins(4).bound(2.0));
+  Hierarchical f(o);
+  f->to(torch::kFloat64);
+  testing::randomise(*f, 0.1, 21);
+  const at::Tensor z = normal(3, 8, 8, 22);
+  const Density a = f->forward({z, zeros(3)}), b = f->forward({-z, zeros(3)});
+  CHECK(testing::max_abs(b.phi + a.phi) + testing::max_abs(b.logq - a.logq) < 1e-12);
+  CHECK(testing::max_abs(a.phi - z) > 1e-2);
+  // 2 affine + 2 spline couplings in the coarse flow, 3 affine + 3 spline ones in the level.
+  auto children = f->named_children();
+  CHECK(children["coarse"]->named_children().size() == 4);
+  CHECK(children["level1"]->named_children().size() == 6);
+  CHECK(children["level1"]->named_children().contains("spline2"));
+}
+
 TEST_CASE("hierarchical flow commutes with the translations by 2^n (a, b), a + b even", "[flows][hierarchical]") {
   Hierarchical f = random_hierarchical(1, 8);  // 8 x 8 with coarse_L = 4: n = 1
   const at::Tensor z = normal(2, 8, 8, 9);
@@ -213,6 +232,8 @@ TEST_CASE("hierarchical flow rejects bad settings and lattices", "[flows][hierar
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().coarse_layers(0)), UserError);
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().levels(-1)), UserError);
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().rounds(0)), UserError);
+  CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().spline_rounds(-1)), UserError);
+  CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().spline_layers(-1)), UserError);
   CHECK_THROWS_AS(Hierarchical(HierarchicalOptions().base_m2(-1)), UserError);
   Hierarchical f(small_options(1));
   CHECK_THROWS_AS(f->forward({torch::zeros({1, 12, 12}), torch::zeros({1})}), UserError);
@@ -227,6 +248,10 @@ TEST_CASE("hierarchical settings from a run card", "[flows][hierarchical]") {
   card.set("model.coarse_L", std::int64_t{4});
   card.set("model.coarse_layers", std::int64_t{6});
   card.set("model.rounds", std::int64_t{3});
+  card.set("model.spline_rounds", std::int64_t{1});
+  card.set("model.spline_layers", std::int64_t{2});
+  card.set("model.bins", std::int64_t{6});
+  card.set("model.spline_bound", 4.0);
   card.set("model.hidden_channels", std::int64_t{8});
   card.set("model.hidden_layers", std::int64_t{2});
   card.set("model.kernel_size", std::int64_t{3});
@@ -236,6 +261,10 @@ TEST_CASE("hierarchical settings from a run card", "[flows][hierarchical]") {
   CHECK(o.levels() == 2);
   CHECK(o.coarse_layers() == 6);
   CHECK(o.rounds() == 3);
+  CHECK(o.spline_rounds() == 1);
+  CHECK(o.spline_layers() == 2);
+  CHECK(o.spline().bins() == 6);
+  CHECK(o.spline().bound() == 4.0);
   CHECK(o.conditioner().hidden() == std::vector<std::int64_t>{8, 8});
   CHECK(o.base_m2() == 0);  // no base named: independent
   card.set("model.prior", std::string("free"));
